@@ -1,0 +1,101 @@
+"""Grade one submission: the unit of work (one notebook + one assignment -> one record).
+
+``grade_submission`` never raises for anything a submission does: a notebook
+that cannot be read, that hangs, crashes or lies still gets a
+``SubmissionResult`` with a status and a reason. It runs the hidden graders in
+a trusted pytest session in *this* process and the student's code in a
+sandboxed worker; it should itself run in a process of its own (see
+``batch``), never inside another pytest session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .catalog import Assignment, load_module
+from .intake import Submission
+from .notebook import InvalidNotebook, read_notebook
+from .pytest_plugin import GradingPlugin
+from .results import SubmissionResult, TestOutcome
+from .sandbox import Limits, WorkerGone
+from .session import StudentSession
+
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
+               "-p", "no:randomly", "-p", "no:xdist", "--no-header", "-q",
+               "--assert=plain", "-o", "addopts=", "-o", "python_functions=test_*",
+               "--capture=sys"]
+
+
+def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,
+                     limits: Limits | None = None, uid: int | None = None) -> SubmissionResult:
+    """The result record for one submission; never raises for student behaviour."""
+    started = time.monotonic()
+    limits = limits or Limits()
+    base = {"student_id": submission.student_id, "max_score": assignment.max_score,
+            "questions": assignment.questions, "seed": seed, "source": submission.display_path,
+            "grader_version": assignment.version}
+    if submission.problem:
+        status = "missing" if submission.path is None else "invalid"
+        return SubmissionResult(status=status, message=submission.problem,
+                                notes=submission.notes, **base)
+    assert submission.path is not None
+    try:
+        notebook = read_notebook(submission.path)
+    except InvalidNotebook as exc:
+        return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
+    notes = [*submission.notes, *notebook.warnings]
+    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid)
+    try:
+        try:
+            cell_outcomes = session.start()
+        except WorkerGone as exc:
+            return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
+                                    notes=tuple(notes + session.warnings), **base)
+        plugin, log = run_graders(assignment, session, seed)
+        cells = tuple(o.describe() for o in cell_outcomes if o.status != "ok")
+    finally:
+        session.close()
+    tests = tuple(plugin.outcomes.get(nodeid) or _not_run(plugin, nodeid)
+                  for nodeid in plugin.expected_tests())
+    notes += session.warnings
+    status, message = "graded", ""
+    if plugin.problems or not tests:
+        status, message = "error", "the hidden graders are broken; nothing was scored. " + \
+            "; ".join(plugin.problems or ["no tests were collected"])
+        tests = ()
+    elif plugin.internal_errors:
+        notes.append(f"{len(plugin.internal_errors)} test(s) hit an internal grader error")
+    if session.timed_out and status == "graded":
+        status, message = "timeout", "the notebook used up its total time limit; " \
+            "checks that could not run scored 0"
+    extra = {"restarts": session.restarts, "internal_errors": plugin.internal_errors,
+             "worker_output": session.output()[-4000:], "pytest_log": log[-4000:]}
+    return SubmissionResult(status=status, message=message, tests=tests, notes=tuple(notes),
+                            cells=cells, seconds=time.monotonic() - started, extra=extra, **base)
+
+
+def run_graders(assignment: Assignment, session: StudentSession,
+                seed: int) -> tuple[GradingPlugin, str]:
+    """Run the hidden graders in a pytest session of this process; outcomes in the plugin."""
+    reference = load_module(assignment.reference, f"_reference_{assignment.name}")
+    plugin = GradingPlugin(session, reference, seed, assignment.questions)
+    args = [str(assignment.grader), "--rootdir", str(assignment.grader.parent),
+            "-c", str(Path(__file__).with_name("graders") / "pytest.ini"), *PYTEST_ARGS]
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            pytest.main(args, plugins=[plugin])
+    except Exception:  # noqa: BLE001 - a broken grader must not stop the batch
+        plugin.problems.append("pytest failed: " + traceback.format_exc(limit=3)[-1000:])
+    return plugin, log.getvalue()
+
+
+def _not_run(plugin: GradingPlugin, nodeid: str) -> TestOutcome:
+    name, qid, points = plugin.items[nodeid]
+    return TestOutcome(name, qid, points, False, "this check did not run")

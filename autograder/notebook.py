@@ -1,0 +1,120 @@
+"""Read a submitted notebook (nbformat) and turn it into the cells to run.
+
+Reading never executes anything. Old (v3) notebooks are upgraded to v4.
+Otter-grader's own cells (``import otter``, ``grader = otter.Notebook(...)``,
+``grader.check(...)``, ``grader.export(...)``) are left out: grading is the
+hidden graders' job, and the worker turns any otter call left inside a
+student's own cell into a no-op.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+
+
+class InvalidNotebook(Exception):
+    """The file cannot be read as a Jupyter notebook; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One code cell to run: its position in the notebook (0-based) and source."""
+
+    index: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notebook:
+    cells: tuple[Cell, ...]
+    warnings: tuple[str, ...]
+
+
+def read_notebook(path: Path) -> Notebook:
+    """The code cells of the notebook at ``path``, or InvalidNotebook with a reason."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise InvalidNotebook(f"the file is {size} bytes, over the {MAX_NOTEBOOK_BYTES}-byte limit")
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidNotebook("the file is not UTF-8 text (is it really a .ipynb?)") from None
+    except OSError as exc:
+        raise InvalidNotebook(f"the file cannot be read: {exc.strerror}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidNotebook(f"the file is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
+        raise InvalidNotebook("the file is JSON but not a Jupyter notebook (no 'nbformat' field)")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            node = nbformat.reads(text, as_version=4)
+        except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+            raise InvalidNotebook(f"nbformat cannot read it: {_short(exc)}") from None
+        if raw["nbformat"] < 4:
+            notes.append(f"nbformat v{raw['nbformat']} notebook upgraded to v4")
+        try:
+            nbformat.validate(node)
+        except nbformat.ValidationError as exc:
+            notes.append(f"the notebook does not fully follow nbformat ({_short(exc)}); graded anyway")
+    cells = tuple(_code_cells(node))
+    if not cells:
+        raise InvalidNotebook("the notebook has no code cells")
+    return Notebook(cells=cells, warnings=tuple(notes))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _code_cells(node: nbformat.NotebookNode) -> list[Cell]:
+    cells = []
+    for index, cell in enumerate(node.get("cells", [])):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(part) for part in source)
+        if not isinstance(source, str) or not source.strip() or is_otter_cell(source):
+            continue
+        cells.append(Cell(index=index, source=source))
+    return cells
+
+
+def is_otter_cell(source: str) -> bool:
+    """True when every statement of the cell is otter-grader plumbing."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return bool(tree.body) and all(_is_otter_statement(node) for node in tree.body)
+
+
+def _is_otter_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        names = [alias.name for alias in node.names]
+        module = getattr(node, "module", None) or ""
+        return module.split(".")[0] == "otter" or all(n.split(".")[0] == "otter" for n in names)
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+        return (isinstance(target, ast.Name) and target.id == "grader"
+                and isinstance(value, ast.Call) and _is_attribute_of(value.func, "otter"))
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return _is_attribute_of(node.value.func, "grader")
+    return False
+
+
+def _is_attribute_of(func: ast.expr, name: str) -> bool:
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name

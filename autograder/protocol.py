@@ -1,0 +1,236 @@
+"""The wire format between the trusted grader and the worker running student code.
+
+This module is imported on *both* sides of the trust boundary, so it depends on
+the standard library and numpy only, and it never executes, imports or
+unpickles anything it receives.
+
+Framing: every message is an 8-byte big-endian length followed by that many
+bytes of UTF-8 JSON. A reader refuses a frame longer than its cap *before*
+reading it.
+
+Values: JSON scalars travel as themselves; everything else is a tagged object
+``{"$t": tag, ...}``. Numpy arrays travel as raw little-endian bytes in base64
+with their dtype and shape; the decoder accepts only bool, integer, unsigned,
+float and complex dtypes, checks that the byte count matches the shape, and
+builds a fresh, native, C-contiguous array. Anything else a student's function
+returns becomes ``Unsupported(type_name)`` so a grader can say what it got.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+HEADER = struct.Struct(">Q")
+DEFAULT_MAX_FRAME = 16 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000
+_NUMERIC_KINDS = frozenset("biufc")
+
+
+class ProtocolError(Exception):
+    """A frame or value that does not follow the protocol."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """Stands for a value that cannot cross the boundary (e.g. a custom object)."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<unsupported {self.type_name}>"
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def write_frame(fd: int, message: dict[str, Any]) -> None:
+    """Serialize ``message`` and write it to ``fd`` completely."""
+    payload = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
+    data = HEADER.pack(len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exact(fd: int, size: int) -> bytes:
+    """Read exactly ``size`` bytes or raise EOFError."""
+    chunks = []
+    remaining = size
+    while remaining:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, max_size: int = DEFAULT_MAX_FRAME) -> dict[str, Any]:
+    """Read one message; refuse frames over ``max_size`` bytes or nested too deep."""
+    (size,) = HEADER.unpack(read_exact(fd, HEADER.size))
+    if size > max_size:
+        raise ProtocolError(f"message of {size} bytes exceeds the {max_size}-byte limit")
+    return parse_message(read_exact(fd, size))
+
+
+def parse_message(payload: bytes) -> dict[str, Any]:
+    """Parse one JSON message; depth is capped before the parser recurses."""
+    if _max_nesting(payload) > MAX_DEPTH + 8:
+        raise ProtocolError("message is nested too deeply")
+    try:
+        message = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"malformed message: {type(exc).__name__}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("message is not an object")
+    return message
+
+
+def _max_nesting(payload: bytes) -> int:
+    """The JSON nesting depth of ``payload`` (strings removed first, at C speed)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub(b"", payload)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """Turn a value into JSON-compatible data; unknown objects become Unsupported.
+
+    Exact type checks (not isinstance) so subclasses of builtins, ndarray
+    subclasses and objects with ``__array__`` never pass as what they imitate.
+    """
+    if depth > MAX_DEPTH:
+        return {"$t": "unsupported", "type": "value nested too deeply"}
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else {"$t": "float", "v": repr(value)}
+    if kind is complex:
+        return {"$t": "complex", "re": encode(value.real), "im": encode(value.imag)}
+    if kind is np.ndarray:
+        return _encode_array(value)
+    if isinstance(value, np.generic) and kind.__module__ == "numpy":
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            return {"$t": "unsupported", "type": f"numpy.{kind.__name__}"}
+        return {"$t": "npscalar", **_array_fields(np.asarray(value))}
+    if kind in (list, tuple):
+        if len(value) > MAX_ITEMS:
+            return {"$t": "unsupported", "type": f"{kind.__name__} too long"}
+        items = [encode(item, depth + 1) for item in value]
+        return items if kind is list else {"$t": "tuple", "v": items}
+    if kind is dict:
+        if len(value) > MAX_ITEMS or not all(type(key) is str for key in value):
+            return {"$t": "unsupported", "type": "dict"}
+        return {"$t": "dict", "v": {key: encode(item, depth + 1) for key, item in value.items()}}
+    return {"$t": "unsupported", "type": _type_name(kind)}
+
+
+def _type_name(kind: type) -> str:
+    try:
+        name = str(type.__getattribute__(kind, "__qualname__"))
+    except Exception:  # noqa: BLE001 - a hostile metaclass may raise anything
+        name = "object"
+    return name[:80]
+
+
+def _encode_array(array: np.ndarray) -> dict[str, Any]:
+    if array.dtype.kind not in _NUMERIC_KINDS or array.dtype.hasobject:
+        return {"$t": "unsupported", "type": f"ndarray[{array.dtype.kind}]"}
+    return {"$t": "ndarray", **_array_fields(array)}
+
+
+def _array_fields(array: np.ndarray) -> dict[str, Any]:
+    little = np.array(array, dtype=array.dtype.newbyteorder("<"), order="C", copy=True)
+    return {
+        "dtype": little.dtype.str,
+        "shape": list(little.shape),
+        "b64": base64.b64encode(little.tobytes()).decode("ascii"),
+    }
+
+
+def decode(data: Any, depth: int = 0) -> Any:
+    """Rebuild a value from JSON data as fresh trusted objects; raise ProtocolError."""
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode(item, depth + 1) for item in data]
+    if type(data) is not dict:
+        raise ProtocolError(f"unexpected JSON value of type {type(data).__name__}")
+    tag = data.get("$t")
+    if tag == "tuple":
+        return tuple(decode(item, depth + 1) for item in _field(data, "v", list))
+    if tag == "dict":
+        return {str(k): decode(v, depth + 1) for k, v in _field(data, "v", dict).items()}
+    if tag == "float":
+        text = _field(data, "v", str)
+        if text not in ("nan", "inf", "-inf"):
+            raise ProtocolError("bad non-finite float")
+        return float(text)
+    if tag == "complex":
+        return complex(_real(decode(data.get("re"), depth + 1)), _real(decode(data.get("im"), depth + 1)))
+    if tag == "ndarray":
+        return _decode_array(data)
+    if tag == "npscalar":
+        array = _decode_array(data)
+        if array.shape != ():
+            raise ProtocolError("numpy scalar with a shape")
+        return array[()]
+    if tag == "unsupported":
+        return Unsupported(_field(data, "type", str)[:80])
+    raise ProtocolError(f"unknown tag {str(tag)[:40]!r}")
+
+
+def _field(data: dict[str, Any], key: str, kind: type) -> Any:
+    value = data.get(key)
+    if type(value) is not kind:
+        raise ProtocolError(f"field {key!r} missing or not a {kind.__name__}")
+    return value
+
+
+def _real(value: Any) -> float:
+    if type(value) not in (int, float):
+        raise ProtocolError("complex part is not a number")
+    return float(value)
+
+
+def _decode_array(data: dict[str, Any]) -> np.ndarray:
+    try:
+        dtype = np.dtype(_field(data, "dtype", str))
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError(f"bad dtype: {exc}") from None
+    if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None:
+        raise ProtocolError("array dtype is not numeric")
+    shape = _field(data, "shape", list)
+    if len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+        raise ProtocolError("bad array shape")
+    raw = base64.b64decode(_field(data, "b64", str), validate=True)
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise ProtocolError("array data does not match its shape")
+    array = np.frombuffer(raw, dtype=dtype).reshape(tuple(shape))
+    return array.astype(dtype.newbyteorder("="), copy=True, order="C")

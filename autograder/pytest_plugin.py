@@ -1,0 +1,109 @@
+"""The pytest plugin that runs hidden graders against one student session.
+
+It is an object registered for one pytest session (``plugins=[...]``): it
+provides the ``student``, ``reference`` and ``rng`` fixtures, registers the
+``question`` marker, checks that each question's test points add up to
+``QUESTIONS``, and records every test's outcome with a student-safe message.
+
+Only two kinds of failure message reach students: a ``GradingFailure`` raised
+by ``autograder.checks`` and a ``StudentError`` from the session. Anything else
+(a bare ``assert`` with its values, a grader bug) is reported generically.
+"""
+
+from __future__ import annotations
+
+import zlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .checks import GradingFailure
+from .errors import StudentError
+from .results import TestOutcome
+
+MARKER = "question"
+INTERNAL = "the grader could not check this (an internal grader error; the TA has been told)"
+
+
+class GradingPlugin:
+    def __init__(self, student: Any, reference: ModuleType, seed: int,
+                 questions: dict[str, float]) -> None:
+        self._student = student
+        self._reference = reference
+        self.seed = seed
+        self.questions = questions
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.problems: list[str] = []
+        self.internal_errors: list[str] = []
+        self.items: dict[str, tuple[str, str, float]] = {}
+
+    # ------------------------------------------------------------------ fixtures
+
+    @pytest.fixture
+    def student(self) -> Any:
+        return self._student
+
+    @pytest.fixture
+    def reference(self) -> ModuleType:
+        return self._reference
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
+
+    # ------------------------------------------------------------------ hooks
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", f"{MARKER}(qid, points): the question a test scores for")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        totals = dict.fromkeys(self.questions, 0.0)
+        for item in items:
+            marks = list(item.iter_markers(MARKER))
+            if len(marks) != 1:
+                self.problems.append(f"{item.nodeid}: needs exactly one @{MARKER} marker")
+                continue
+            mark = marks[0]
+            qid = mark.args[0] if mark.args else mark.kwargs.get("qid")
+            points = mark.kwargs.get("points", mark.args[1] if len(mark.args) > 1 else None)
+            if qid not in self.questions or not isinstance(points, int | float) or points <= 0:
+                self.problems.append(f"{item.nodeid}: bad marker question={qid!r} points={points!r}")
+                continue
+            totals[qid] += points
+            doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+            self.items[item.nodeid] = (doc[0] if doc else item.name, qid, float(points))
+        for qid, total in totals.items():
+            if abs(total - self.questions[qid]) > 1e-9:
+                self.problems.append(f"question {qid!r}: tests add up to {total:g} points, "
+                                     f"QUESTIONS says {self.questions[qid]:g}")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if item.nodeid not in self.items or call.when == "teardown" and report.passed:
+            return report
+        name, qid, points = self.items[item.nodeid]
+        if call.when == "call" and report.passed:
+            self.outcomes[item.nodeid] = TestOutcome(name, qid, points, True, "", call.duration)
+        elif report.failed or report.skipped:
+            feedback = self._feedback(item.nodeid, call)
+            previous = self.outcomes.get(item.nodeid)
+            if previous is None or previous.passed:
+                self.outcomes[item.nodeid] = TestOutcome(name, qid, points, False, feedback,
+                                                         call.duration)
+        return report
+
+    def _feedback(self, nodeid: str, call: pytest.CallInfo[None]) -> str:
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, GradingFailure | StudentError):
+            return str(exc.feedback if isinstance(exc, StudentError) else exc)
+        if call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+            self.internal_errors.append(f"{nodeid}: skipped ({exc}); a skip never passes")
+            return INTERNAL
+        self.internal_errors.append(f"{nodeid}: {type(exc).__name__}: {exc}"[:2000])
+        return INTERNAL
+
+    def expected_tests(self) -> list[str]:
+        return list(self.items)

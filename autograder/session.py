@@ -1,0 +1,193 @@
+"""A student's notebook, running in a sandboxed worker, as graders see it.
+
+``StudentSession`` runs the notebook's cells once, then answers the graders'
+``call`` and ``get`` requests. It turns everything that can go wrong on the
+student's side into a ``StudentError`` with student-safe feedback, and keeps
+going: a cell that hangs is interrupted and the next cell runs; a call that
+kills the worker costs that call only, because the next call starts a fresh
+worker and replays the cells that ran (up to ``Limits.restarts`` times).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from .errors import (BadReply, MissingName, StudentError, StudentException, StudentTimeout,
+                     WorkerDied)
+from .notebook import Cell
+from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout
+
+
+@dataclass(slots=True)
+class CellOutcome:
+    """What happened to one cell: ok, error, interrupted, killed or skipped."""
+
+    index: int
+    status: str
+    ename: str = ""
+    evalue: str = ""
+    output: str = ""
+
+    def describe(self) -> str:
+        where = f"cell {self.index + 1}"
+        if self.status == "error":
+            return f"{where} raised {self.ename}: {self.evalue}".rstrip(": ")
+        if self.status == "interrupted":
+            return f"{where} ran past its time limit and was interrupted"
+        if self.status == "killed":
+            return f"{where} stopped the notebook's process ({self.evalue})"
+        if self.status == "skipped":
+            return f"{where} was not run ({self.evalue})"
+        return f"{where} ran"
+
+
+@dataclass
+class StudentSession:
+    """The graders' handle on one running submission (the ``student`` fixture)."""
+
+    cells: tuple[Cell, ...]
+    public_files: list[Path]
+    limits: Limits = field(default_factory=Limits)
+    uid: int | None = None
+    outcomes: list[CellOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    restarts: int = 0
+    timed_out: bool = False
+    _worker: Worker | None = None
+    _deadline: float = 0.0
+
+    # ------------------------------------------------------------------ cells
+
+    def start(self) -> list[CellOutcome]:
+        """Start the worker and run every cell once, in order, as Jupyter would."""
+        self._deadline = time.monotonic() + self.limits.submission_seconds
+        self._worker = self._new_worker()
+        for cell in self.cells:
+            self.outcomes.append(self._run_cell(cell))
+        return self.outcomes
+
+    def _new_worker(self) -> Worker:
+        worker = Worker(self.public_files, self.limits, uid=self.uid)
+        if worker.warning and not self.warnings:
+            self.warnings.append(f"SANDBOX WEAKENED: {worker.warning}; ran with resource "
+                                 "limits only (no namespace isolation)")
+        return worker
+
+    def _run_cell(self, cell: Cell) -> CellOutcome:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            self.timed_out = True
+            return CellOutcome(cell.index, "skipped", evalue="the notebook's total time ran out")
+        if self._worker is None or not self._worker.alive:
+            if not self._restart():
+                return CellOutcome(cell.index, "skipped", evalue="the notebook's process kept dying")
+        assert self._worker is not None
+        seconds = min(self.limits.cell_seconds, remaining)
+        try:
+            reply = self._worker.request({"op": "run_cell", "source": cell.source}, seconds)
+        except WorkerTimeout:
+            return CellOutcome(cell.index, "interrupted")
+        except WorkerGone as exc:
+            status = "interrupted" if exc.timed_out else "killed"
+            return CellOutcome(cell.index, status, evalue=exc.reason)
+        return CellOutcome(
+            cell.index, _text(reply.get("status"), 20) or "error", _text(reply.get("ename"), 80),
+            _text(reply.get("evalue"), 500), _text(reply.get("output"), 4096))
+
+    def _restart(self) -> bool:
+        """A fresh worker with the cells that completed before replayed; False if out of tries."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+        if self.restarts >= self.limits.restarts:
+            return False
+        self.restarts += 1
+        try:
+            self._worker = self._new_worker()
+        except WorkerGone:
+            return False
+        done = {o.index for o in self.outcomes if o.status in ("ok", "error")}
+        for cell in self.cells:
+            if cell.index in done:
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                try:
+                    self._worker.request({"op": "run_cell", "source": cell.source},
+                                         min(self.limits.cell_seconds, remaining))
+                except (WorkerTimeout, WorkerGone):
+                    return self._worker.alive
+        return True
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call the student's function ``name``; return its decoded result."""
+        message = {"op": "call", "name": name, "args": [protocol.encode(a) for a in args]}
+        return self._ask(name, message, timeout or self.limits.call_seconds)
+
+    def get(self, name: str) -> Any:
+        """The decoded value of the student's global variable ``name``."""
+        return self._ask(name, {"op": "get", "name": name}, self.limits.call_seconds)
+
+    def _ask(self, name: str, message: dict[str, Any], seconds: float) -> Any:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            self.timed_out = True
+            raise StudentTimeout("the notebook used up its total time limit before this check")
+        if self._worker is None or not self._worker.alive:
+            if not self._restart():
+                raise WorkerDied(f"`{name}` could not be checked: the notebook's process kept dying")
+        assert self._worker is not None
+        seconds = min(seconds, remaining)
+        try:
+            reply = self._worker.request(message, seconds)
+        except WorkerTimeout:
+            raise StudentTimeout.for_call(name, seconds) from None
+        except WorkerGone as exc:
+            if exc.timed_out:
+                raise StudentTimeout(f"`{name}` did not return within {seconds:g} s and did "
+                                     "not stop when interrupted") from None
+            raise WorkerDied(f"calling `{name}` stopped the notebook's process: {exc.reason}") from None
+        return _value_of(name, reply)
+
+    def output(self) -> str:
+        if self._worker is None:
+            return ""
+        return self._worker.output.decode(errors="replace")
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+    def __enter__(self) -> StudentSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _value_of(name: str, reply: dict[str, Any]) -> Any:
+    status = reply.get("status")
+    if status == "ok":
+        try:
+            return protocol.decode(reply.get("value"))
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
+            raise BadReply(f"the value returned by `{name}` could not be read: {exc}") from None
+    if status == "missing":
+        raise MissingName.for_name(name)
+    if status == "not_callable":
+        raise StudentError(f"`{name}` is not a function (it is a {_text(reply.get('type'), 80)})")
+    if status == "exception":
+        raise StudentException(name, _text(reply.get("ename"), 80), _text(reply.get("evalue"), 500))
+    if status == "interrupted":
+        raise StudentException(name, "KeyboardInterrupt", "")
+    raise BadReply(f"the notebook's process gave an unexpected answer for `{name}`")
+
+
+def _text(value: Any, cap: int) -> str:
+    return value[:cap] if isinstance(value, str) else ""

@@ -1,0 +1,195 @@
+"""The worker: the only code of ours that runs beside student code.
+
+It is started by ``autograder.sandbox`` inside the sandbox, as
+``python worker.py REQUEST_FD REPLY_FD``, next to a copy of ``protocol.py``.
+It imports nothing else of the project: the graders, the reference solution
+and the gradebook are not on this side of the boundary and are not visible in
+the sandbox at all.
+
+It answers three requests (see ``protocol``):
+
+* ``run_cell``: run one notebook cell in an IPython shell, as Jupyter would
+  (magics work; shell escapes are refused; an exception ends the cell, not the
+  notebook; SIGINT interrupts it like Jupyter's interrupt button);
+* ``call``: call a function the notebook defined, with decoded arguments, and
+  send back the encoded result;
+* ``get``: send back the encoded value of a global variable.
+
+Everything this process sends is a *claim*: the student controls this
+process and can replace any of this code. The trusted side checks each reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sys
+from typing import Any
+
+import protocol  # the copy next to this file, not the package module
+
+OUTPUT_KEPT = 4096
+REQUEST_CAP = 256 * 1024 * 1024
+SHELL_MAGICS = {
+    "line": ("sx", "system", "pip", "conda", "mamba", "micromamba", "uv"),
+    "cell": ("bash", "sh", "script", "perl", "ruby", "python2", "python3", "pypy", "sx", "system"),
+}
+
+
+class _CappedText(io.TextIOBase):
+    """A text sink that keeps the first ``cap`` characters and drops the rest."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self) -> str:
+        note = f"\n... [{self.dropped} more characters not kept]" if self.dropped else ""
+        return "".join(self.parts) + note
+
+
+def _refuse_shell(*_args: Any, **_kwargs: Any) -> None:
+    print("[autograder] shell commands do not run during grading; this line was skipped.")
+
+
+def make_shell() -> Any:
+    """An IPython shell with history off and every route to a system shell refused."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.xmode = "Plain"
+    shell = InteractiveShell.instance(config=config)
+    shell.system = shell.system_raw = shell.system_piped = _refuse_shell
+    shell.getoutput = _refuse_shell
+    for kind, names in SHELL_MAGICS.items():
+        for name in names:
+            shell.register_magic_function(_refuse_shell, magic_kind=kind, magic_name=name)
+    _install_otter_stub()
+    return shell
+
+
+def _install_otter_stub() -> None:
+    """``import otter`` / ``grader.check(...)`` in a submission become harmless no-ops."""
+    import types
+
+    class _Notebook:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args, **kwargs: None
+
+    stub = types.ModuleType("otter")
+    stub.Notebook = _Notebook  # type: ignore[attr-defined]
+    sys.modules["otter"] = stub
+
+
+@contextlib.contextmanager
+def _interruptible() -> Any:
+    """Let SIGINT through only while student code runs."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _describe(exc: BaseException) -> dict[str, str]:
+    try:
+        evalue = str(exc)[:500]
+    except Exception:  # noqa: BLE001 - a student's __str__ may raise anything
+        evalue = ""
+    return {"ename": type(exc).__name__[:80], "evalue": evalue}
+
+
+def run_cell(shell: Any, source: str) -> dict[str, Any]:
+    sink = _CappedText(OUTPUT_KEPT)
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
+        try:
+            result = shell.run_cell(source, store_history=False)
+            error = result.error_before_exec or result.error_in_exec
+        except KeyboardInterrupt as exc:
+            error = exc
+    reply: dict[str, Any] = {"status": "ok", "output": sink.getvalue()}
+    if isinstance(error, KeyboardInterrupt):
+        reply["status"] = "interrupted"
+    elif error is not None:
+        reply.update(status="error", **_describe(error))
+    return reply
+
+
+def call(shell: Any, name: str, args: list[Any]) -> dict[str, Any]:
+    namespace = shell.user_ns
+    if name not in namespace:
+        return {"status": "missing"}
+    function = namespace[name]
+    if not callable(function):
+        return {"status": "not_callable", "type": type(function).__name__[:80]}
+    sink = _CappedText(0)
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
+        try:
+            value = function(*[protocol.decode(arg) for arg in args])
+            return {"status": "ok", "value": protocol.encode(value)}
+        except KeyboardInterrupt:
+            return {"status": "interrupted"}
+        except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
+            return {"status": "exception", **_describe(exc)}
+
+
+def get(shell: Any, name: str) -> dict[str, Any]:
+    if name not in shell.user_ns:
+        return {"status": "missing"}
+    with _interruptible():
+        return {"status": "ok", "value": protocol.encode(shell.user_ns[name])}
+
+
+def serve(request_fd: int, reply_fd: int) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    shell = make_shell()
+    protocol.write_frame(reply_fd, {"id": 0, "status": "ready"})
+    while True:
+        try:
+            request = protocol.read_frame(request_fd, REQUEST_CAP)
+        except EOFError:
+            return
+        op = request.get("op")
+        try:
+            if op == "run_cell":
+                reply = run_cell(shell, str(request["source"]))
+            elif op == "call":
+                reply = call(shell, str(request["name"]), list(request["args"]))
+            elif op == "get":
+                reply = get(shell, str(request["name"]))
+            elif op == "exit":
+                return
+            else:
+                reply = {"status": "bad_request"}
+        except KeyboardInterrupt:
+            reply = {"status": "interrupted"}
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            reply = {"status": "worker_error", **_describe(exc)}
+        protocol.write_frame(reply_fd, {"id": request.get("id"), **reply})
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))
+    os._exit(0)
