@@ -1,0 +1,101 @@
+"""Intake: every naming scheme maps to one submission per student."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import pytest
+
+from autograder.errors import SubmissionError
+from autograder.intake import find_submissions
+
+NB = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
+
+
+def make(root, *names, content=NB):
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return root
+
+
+def by_id(submissions):
+    return {s.student_id: s for s in submissions}
+
+
+def test_plain_files_and_folders(tmp_path):
+    src = make(tmp_path / "in", "2023001.ipynb", "2023002/homework.ipynb",
+               "2023002/.ipynb_checkpoints/homework-checkpoint.ipynb", ".DS_Store")
+    found = by_id(find_submissions(src, tmp_path / "work"))
+    assert sorted(found) == ["2023001", "2023002"]
+    assert found["2023002"].path.name == "homework.ipynb"
+    assert all(not s.problem for s in found.values())
+
+
+def test_blackboard_latest_attempt_is_graded_and_others_listed(tmp_path):
+    stem = "HW1_Perceptrons_2023003_attempt_"
+    src = make(tmp_path / "in", f"{stem}2026-09-20-21-05-11_hw1.ipynb",
+               f"{stem}2026-09-20-21-05-11.txt", f"{stem}2026-09-22-23-58-40_my_hw1.ipynb",
+               f"{stem}2026-09-22-23-58-40.txt")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "2023003"
+    assert sub.path.name == f"{stem}2026-09-22-23-58-40_my_hw1.ipynb"
+    assert "2026-09-20-21-05-11" in " ".join(sub.notes)
+
+
+def test_blackboard_latest_attempt_without_notebook_is_a_named_problem(tmp_path):
+    stem = "HW1_2023009_attempt_"
+    src = make(tmp_path / "in", f"{stem}2026-09-20-21-05-11_hw1.ipynb",
+               f"{stem}2026-09-21-10-00-00_hw1.py", f"{stem}2026-09-21-10-00-00.txt")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "2023009" and sub.path is None
+    assert "2026-09-21-10-00-00" in sub.problem and "hw1.py" in sub.problem
+
+
+def test_non_notebook_and_empty_folder_get_rows_with_reasons(tmp_path):
+    src = make(tmp_path / "in", "2023010.py", "2023011/notes.txt")
+    found = by_id(find_submissions(src, tmp_path / "work"))
+    assert "not a .ipynb" in found["2023010"].problem
+    assert "no .ipynb" in found["2023011"].problem
+
+
+def test_two_submissions_for_one_student_grade_the_newest(tmp_path):
+    src = make(tmp_path / "in", "2023012.ipynb", "2023012/hw1.ipynb")
+    os.utime(src / "2023012.ipynb", (1, 1))
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.path == src / "2023012" / "hw1.ipynb"
+    assert "several submissions" in sub.notes[0]
+
+
+def test_zip_of_submissions_including_a_wrapping_folder(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("gradebook_export/2023001.ipynb", NB)
+        z.writestr("gradebook_export/2023002/x.ipynb", NB)
+    found = by_id(find_submissions(archive, tmp_path / "work"))
+    assert sorted(found) == ["2023001", "2023002"]
+
+
+@pytest.mark.parametrize("member", ["../evil.ipynb", "/abs.ipynb", "a/../../b.ipynb"],
+                         ids=["parent", "absolute", "nested-parent"])
+def test_zip_slip_is_refused(tmp_path, member):
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(member, NB)
+    with pytest.raises(SubmissionError, match="unsafe path"):
+        find_submissions(archive, tmp_path / "work")
+    assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_missing_source_is_an_error_naming_it(tmp_path):
+    with pytest.raises(SubmissionError, match="nowhere"):
+        find_submissions(tmp_path / "nowhere", tmp_path / "work")
+
+
+def test_odd_student_names_are_made_safe_and_flagged(tmp_path):
+    src = make(tmp_path / "in", "John Smith (1).ipynb")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert "/" not in sub.student_id and " " not in sub.student_id
+    assert "student id" in sub.problem

@@ -1,0 +1,126 @@
+"""The wire format: values cross as plain data and come back as fresh trusted objects."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from autograder import protocol
+from autograder.protocol import ProtocolError, Unsupported, decode, encode
+
+
+def roundtrip(value):
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+@pytest.mark.parametrize("value", [None, True, 3, -2.5, "text", [1, [2.0]], (1, "a"),
+                                   {"k": (1, 2)}, 1 + 2j], ids=repr)
+def test_plain_values_roundtrip(value):
+    """Builtin values come back equal and of the same type."""
+    back = roundtrip(value)
+    assert back == value and type(back) is type(value)
+
+
+@pytest.mark.parametrize("array", [np.arange(6.0).reshape(2, 3), np.array(2.5), np.zeros((0, 3)),
+                                   np.array([True, False]), np.arange(4, dtype=">i4"),
+                                   np.asfortranarray(np.eye(3, dtype=np.float32))],
+                         ids=["2d", "0d", "empty", "bool", "bigendian", "fortran"])
+def test_arrays_roundtrip_as_fresh_native_arrays(array):
+    """Arrays keep shape, values and kind; they come back native, C-ordered and writable."""
+    back = roundtrip(array)
+    assert type(back) is np.ndarray and back.shape == array.shape
+    assert back.dtype.isnative and back.flags.c_contiguous and back.flags.writeable
+    assert np.array_equal(back, array)
+
+
+def test_numpy_scalars_keep_their_type():
+    """np.float64 stays np.float64 (a float is asked for: a NumPy scalar is fine)."""
+    back = roundtrip([np.float64(0.25), np.int64(7), np.bool_(True), np.float32(1.5)])
+    assert [type(v) for v in back] == [np.float64, np.int64, np.bool_, np.float32]
+
+
+def test_non_finite_floats_roundtrip():
+    """NaN and infinities survive, so a grader can say 'contains NaN'."""
+    back = roundtrip([float("nan"), float("inf"), float("-inf")])
+    assert np.isnan(back[0]) and back[1] == np.inf and back[2] == -np.inf
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+
+class LyingArray(np.ndarray):
+    def __eq__(self, other):
+        return np.ones_like(self, dtype=bool)
+
+
+class ArrayLike:
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(3)
+
+
+@pytest.mark.parametrize("value, type_name", [
+    (LyingFloat(1.0), "LyingFloat"),
+    (np.zeros(3).view(LyingArray), "LyingArray"),
+    (ArrayLike(), "ArrayLike"),
+    (np.array([object()]), "ndarray[O]"),
+    (np.array(["a"]), "ndarray[U]"),
+    (np.ma.masked_array([1.0, 2.0]), "MaskedArray"),
+    ({1: 2}, "dict"),
+], ids=["float-subclass", "ndarray-subclass", "__array__", "object-array", "str-array",
+        "masked", "non-str-keys"])
+def test_imitations_become_unsupported(value, type_name):
+    """Subclasses and array-likes never pass as what they imitate."""
+    assert roundtrip(value) == Unsupported(type_name)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"$t": "ndarray", "dtype": "|O", "shape": [1], "b64": ""}, "not numeric"),
+    ({"$t": "ndarray", "dtype": "<f8", "shape": [3], "b64": "AAAAAAAAAAA="}, "does not match"),
+    ({"$t": "ndarray", "dtype": "<f8", "shape": [-1], "b64": ""}, "bad array shape"),
+    ({"$t": "pickle", "v": "gASV"}, "unknown tag"),
+    ({"$t": "float", "v": "1e5"}, "non-finite"),
+], ids=["object-dtype", "short-data", "negative-shape", "unknown-tag", "fake-float"])
+def test_decoder_rejects_malformed_values(data, message):
+    """A reply that does not follow the protocol is refused, never guessed at."""
+    with pytest.raises(ProtocolError, match=message):
+        decode(data)
+
+
+def test_depth_is_capped_before_parsing():
+    """Deeply nested JSON is refused by the depth scan, before json recurses."""
+    payload = b"{\"v\":" + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        protocol.parse_message(payload)
+
+
+def test_brackets_inside_strings_do_not_count_as_depth():
+    """Only structure counts: a string full of brackets is fine."""
+    assert protocol.parse_message(json.dumps({"s": "[" * 1000}).encode()) == {"s": "[" * 1000}
+
+
+def test_oversized_frame_is_refused_before_reading():
+    """The length header alone decides: a frame over the cap is not read."""
+    read, write = os.pipe()
+    try:
+        os.write(write, protocol.HEADER.pack(10**9))
+        with pytest.raises(ProtocolError, match="exceeds"):
+            protocol.read_frame(read, max_size=1024)
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_frames_roundtrip_through_a_pipe():
+    read, write = os.pipe()
+    try:
+        protocol.write_frame(write, {"id": 1, "value": encode(np.ones((2, 1)))})
+        message = protocol.read_frame(read)
+        assert message["id"] == 1 and np.array_equal(decode(message["value"]), np.ones((2, 1)))
+    finally:
+        os.close(read)
+        os.close(write)
