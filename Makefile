@@ -22,6 +22,10 @@ demo: $(STAMP)
 	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED)
 	@echo
 	@cat grading/hw1/gradebook.csv
+	@echo
+	$(PY) -m course grades --policy course/cose474.toml --roster course/examples/roster.csv \
+		--homework grading/hw1/gradebook.csv --scores course/examples/scores.csv \
+		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -174,7 +174,8 @@ def _prlimit(limits: Limits) -> list[str]:
 class Worker:
     """One live worker process and the two pipes to it."""
 
-    def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None) -> None:
+    def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None, *,
+                 real_otter: bool = False) -> None:
         self.limits = limits
         self.warning = bubblewrap_problem()
         self._tempdir: str | None = None
@@ -186,14 +187,17 @@ class Worker:
         output_r, output_w = os.pipe()
         info_r, info_w = os.pipe()
         python = [sys.executable, "-E", "-s", "-B"]
+        options = ["--real-otter"] if real_otter else []
         if self.warning is None:
             command = self._bwrap_command(public_files, python, request_r, reply_w, info_w, uid)
+            command += options
             cwd = "/"
         else:
             self._tempdir = tempfile.mkdtemp(prefix="autograder-worker-")
             for path in public_files:
                 shutil.copy(path, self._tempdir)
-            command = [*python, str(PACKAGE_DIR / "worker.py"), str(request_r), str(reply_w)]
+            command = [*python, str(PACKAGE_DIR / "worker.py"), str(request_r), str(reply_w),
+                       *options]
             cwd = self._tempdir
         try:
             self._process = subprocess.Popen(
@@ -228,7 +232,7 @@ class Worker:
                    "--perms", "0755", "--dir", SANDBOX_LIB]
         for name in ("worker.py", "protocol.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
-        for path in public_files:
+        for path in public_files:  # read-only copies of the public files, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]
         command += ["--chdir", SANDBOX_HOME, "--clearenv"]
         for key, value in worker_env().items():

@@ -53,6 +53,7 @@ class StudentSession:
     public_files: list[Path]
     limits: Limits = field(default_factory=Limits)
     uid: int | None = None
+    real_otter: bool = False
     outcomes: list[CellOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     restarts: int = 0
@@ -71,11 +72,15 @@ class StudentSession:
         return self.outcomes
 
     def _new_worker(self) -> Worker:
-        worker = Worker(self.public_files, self.limits, uid=self.uid)
+        worker = Worker(self.public_files, self.limits, uid=self.uid, real_otter=self.real_otter)
         if worker.warning and not self.warnings:
             self.warnings.append(f"SANDBOX WEAKENED: {worker.warning}; ran with resource "
                                  "limits only (no namespace isolation)")
         return worker
+
+    def run_extra(self, cell: Cell) -> CellOutcome:
+        """Run one more cell after the notebook's own (e.g. a public check)."""
+        return self._run_cell(cell)
 
     def _run_cell(self, cell: Cell) -> CellOutcome:
         remaining = self._deadline - time.monotonic()

@@ -68,8 +68,11 @@ def _refuse_shell(*_args: Any, **_kwargs: Any) -> None:
     print("[autograder] shell commands do not run during grading; this line was skipped.")
 
 
-def make_shell() -> Any:
-    """An IPython shell with history off and every route to a system shell refused."""
+def make_shell(real_otter: bool = False) -> Any:
+    """An IPython shell with history off and every route to a system shell refused.
+
+    Unless ``real_otter`` (the student's own ``check``), ``otter`` is a stub.
+    """
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
@@ -83,7 +86,8 @@ def make_shell() -> Any:
     for kind, names in SHELL_MAGICS.items():
         for name in names:
             shell.register_magic_function(_refuse_shell, magic_kind=kind, magic_name=name)
-    _install_otter_stub()
+    if not real_otter:
+        _install_otter_stub()
     return shell
 
 
@@ -162,9 +166,9 @@ def get(shell: Any, name: str) -> dict[str, Any]:
         return {"status": "ok", "value": protocol.encode(shell.user_ns[name])}
 
 
-def serve(request_fd: int, reply_fd: int) -> None:
+def serve(request_fd: int, reply_fd: int, real_otter: bool = False) -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    shell = make_shell()
+    shell = make_shell(real_otter)
     protocol.write_frame(reply_fd, {"id": 0, "status": "ready"})
     while True:
         try:
@@ -191,5 +195,5 @@ def serve(request_fd: int, reply_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), real_otter="--real-otter" in sys.argv[3:])
     os._exit(0)

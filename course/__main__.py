@@ -1,0 +1,7 @@
+"""``python -m course grades ...``"""
+
+import sys
+
+from course.cli import main
+
+sys.exit(main())
