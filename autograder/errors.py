@@ -12,6 +12,18 @@ Two families:
 
 from __future__ import annotations
 
+import re
+
+# Numbers in a student's own exception text may echo hidden inputs
+# (``raise ValueError(repr(x))``): decimals and long integers are redacted.
+# Short integers stay, so shapes such as (784, 1) still read naturally.
+_NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+(?=[eE][-+]?\d))(?:[eE][-+]?\d+)?|\d{4,}")
+
+
+def redact_numbers(text: str) -> str:
+    """``text`` with every decimal and every integer of 4+ digits replaced by ``#``."""
+    return _NUMBER.sub("#", text)
+
 
 class AutograderError(Exception):
     """A problem with the grading run (not with one student's code)."""
@@ -49,7 +61,7 @@ class StudentException(StudentError):
     """The student's function raised; ``ename``/``evalue`` come from the worker."""
 
     def __init__(self, name: str, ename: str, evalue: str) -> None:
-        evalue = evalue if len(evalue) <= 300 else evalue[:300] + "..."
+        evalue = redact_numbers(evalue if len(evalue) <= 300 else evalue[:300] + "...")
         super().__init__(f"`{name}` raised {ename}: {evalue}" if evalue else f"`{name}` raised {ename}")
         self.ename = ename
         self.evalue = evalue

@@ -124,3 +124,4 @@ def test_frames_roundtrip_through_a_pipe():
     finally:
         os.close(read)
         os.close(write)
+

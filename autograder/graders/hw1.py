@@ -1,0 +1,600 @@
+"""Hidden graders for HW1: perceptrons, forward propagation and cost functions.
+
+The contract is ``specs/hw1.md``. Conventions of this file:
+
+* Every test carries exactly one ``question`` marker; the points of the tests
+  of a question add up to ``QUESTIONS[qid]`` (the engine verifies this).
+* Inputs are drawn fresh from the per-test ``rng`` (seeded from the run's
+  recorded seed); expected values come from the trusted ``reference`` module
+  in float64. Cases are drawn so that the answer is well defined: no
+  perceptron sum within 1e-6 of 0 except in the boundary test (where it is
+  exactly 0 in any order of evaluation), no near-ties for ``predict``, and
+  forward-pass weights for which appending the bias first instead of last
+  changes the output by far more than the tolerance.
+* Each test checks the type (and shape) before the values. A value of the
+  wrong type fails every test of that function that looks at the value: a
+  separate, small "type" test gives the credit for getting the type right.
+* ``AND_WEIGHTS`` / ``OR_WEIGHTS`` are graded through the *reference*
+  perceptron, so a wrong ``perceptron`` is not also charged to the weights.
+  ``xor`` and ``predict`` cannot be isolated that way (they call the
+  student's own ``perceptron`` / ``neural_network`` inside the worker): their
+  answers are compared with the reference's, so a wrong forward pass normally
+  costs the ``predict`` value points too (bias-first always does: the cases
+  are drawn so that it changes at least one predicted class).
+* Hard-coded answers do not pass: the lecture examples are paired with a
+  second, random target, and every type test has a random-input value test.
+* Cross-entropies only get ``y_hat`` in [0.02, 0.98]: clipping inside the
+  logs (at 1e-7, 1e-12, ...) or adding a small epsilon there still matches.
+* The only student-visible text is the ``what`` labels and the messages of
+  ``autograder.checks``; they never contain inputs or expected values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import (
+    GradingFailure,
+    as_array,
+    as_float,
+    as_int,
+    as_real_sequence,
+    expect_array,
+    expect_finite,
+    expect_float,
+    expect_int,
+    expect_within,
+)
+
+QUESTIONS = {
+    "perceptron": 15,
+    "sigmoid": 10,
+    "neural_network": 25,
+    "mean_squared_error": 10,
+    "sigmoid_cross_entropy": 15,
+    "softmax": 10,
+    "softmax_cross_entropy": 15,
+}
+
+question = pytest.mark.question
+
+BITS = ((0, 0), (0, 1), (1, 0), (1, 1))
+LECTURE_SIZES = (784, 15, 10)
+OTHER_SIZES = ((3, 4, 2), (1, 1, 1), (20, 7, 5))
+FORWARD_TIMEOUT = 10.0  # seconds per call at the lecture's size; loops are allowed
+
+# The lecture's squared-error example (the slide prints 1.67; the sum is 1.58).
+LECTURE_PREDICTION = np.array([0.1, 0.2, 0.3, 0.2, 0.1, 0.8, 0.1, 0.2, 0.3, 0.1]).reshape(10, 1)
+LECTURE_TARGET = np.eye(10)[:, [1]]
+LECTURE_SQUARED_ERROR = 1.58
+
+
+def expected(function: Callable[..., Any], *args: Any) -> Any:
+    """Call a reference function; over/underflow in ``exp`` is expected, not an error."""
+    with np.errstate(over="ignore", under="ignore"):
+        return function(*args)
+
+
+def expected_float(function: Callable[..., Any], *args: Any) -> float:
+    """A reference cost or scalar as a float (a size-1 array or NumPy scalar is fine)."""
+    return np.asarray(expected(function, *args), dtype=np.float64).item()
+
+
+def draw(make: Callable[[], Any], accept: Callable[[Any], bool], tries: int = 1000) -> Any:
+    """Draw ``make()`` until ``accept`` holds (a grader bug if it never does)."""
+    for _ in range(tries):
+        candidate = make()
+        if accept(candidate):
+            return candidate
+    raise RuntimeError("could not draw an acceptable test case")
+
+
+def column(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(-1, 1)
+
+
+# --------------------------------------------------------------------------- perceptron
+
+
+def perceptron_sum(x1: float, x2: float, w: tuple[float, float, float]) -> float:
+    return w[0] + w[1] * x1 + w[2] * x2
+
+
+def random_perceptron_cases(rng: np.random.Generator, count: int) -> list[tuple[Any, ...]]:
+    """``count`` cases ``(x1, x2, w)``: half on bits, half on real inputs; no sum near 0."""
+
+    def make_case(index: int) -> tuple[Any, ...]:
+        w = tuple(float(v) for v in rng.normal(0.0, 2.0, 3))
+        if index % 2:
+            return (float(rng.normal(0.0, 2.0)), float(rng.normal(0.0, 2.0)), w)
+        return (int(rng.integers(0, 2)), int(rng.integers(0, 2)), w)
+
+    def make() -> list[tuple[Any, ...]]:
+        return [
+            draw(lambda i=i: make_case(i), lambda c: abs(perceptron_sum(*c)) > 1e-6)
+            for i in range(count)
+        ]
+
+    return draw(make, lambda cases: len({perceptron_sum(*c) >= 0 for c in cases}) == 2)
+
+
+def boundary_perceptron_cases(rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """Cases whose sum is exactly 0 (answer 1) or exactly -0.25 / +0.25.
+
+    All numbers are small multiples of 1/4, so every partial sum is exact in
+    floating point whatever the order of evaluation (``np.dot``, a loop, ...).
+    """
+    cases: list[tuple[Any, ...]] = [(1, 1, (-2.0, 1.0, 1.0)), (0, 0, (0.0, 1.0, -1.0))]
+    for _ in range(6):
+        w1, w2 = (float(v) for v in rng.integers(-12, 13, 2) / 4)
+        if rng.integers(0, 2):
+            x1, x2 = (int(v) for v in rng.integers(0, 2, 2))
+        else:
+            x1, x2 = (float(v) for v in rng.integers(-8, 9, 2) / 4)
+        w0 = -(w1 * x1 + w2 * x2)
+        offset = float(rng.choice([0.0, 0.0, -0.25, 0.25]))
+        cases.append((x1, x2, (w0 + offset, w1, w2)))
+    return cases
+
+
+@question("perceptron", points=2)
+def test_perceptron_returns_int(student, rng):
+    """`perceptron` returns an int (not bool or float) on bits and on real inputs."""
+    w = tuple(float(v) for v in rng.normal(0.0, 2.0, 3))
+    for x1, x2 in (*BITS, (float(rng.normal()), float(rng.normal()))):
+        as_int(student.call("perceptron", x1, x2, w), what="`perceptron`")
+
+
+@question("perceptron", points=4)
+def test_perceptron_matches_reference(student, reference, rng):
+    """`perceptron` agrees with the hard threshold on random weights and inputs."""
+    cases = random_perceptron_cases(rng, 24)
+    for number, (x1, x2, w) in enumerate(cases, start=1):
+        expect_int(
+            student.call("perceptron", x1, x2, w),
+            int(reference.perceptron(x1, x2, w)),
+            what=f"`perceptron` on random weights and inputs (case {number} of {len(cases)})",
+        )
+
+
+@question("perceptron", points=2)
+def test_perceptron_threshold_boundary(student, reference, rng):
+    """A sum of exactly 0 gives 1 (the slide's `>= 0`), a sum just below 0 gives 0."""
+    cases = boundary_perceptron_cases(rng)
+    for number, (x1, x2, w) in enumerate(cases, start=1):
+        expect_int(
+            student.call("perceptron", x1, x2, w),
+            int(reference.perceptron(x1, x2, w)),
+            what=(
+                "`perceptron` when w0 + w1*x1 + w2*x2 is exactly 0 or close to it "
+                f"(case {number} of {len(cases)}; the slide's threshold is `>= 0`)"
+            ),
+        )
+
+
+def check_gate_weights(student, reference, name: str, gate: str, truth: Callable) -> None:
+    """The student's weights, run through the reference perceptron, compute ``gate``."""
+    w = as_real_sequence(student.get(name), what=f"`{name}`", length=3)
+    for x1, x2 in BITS:
+        if int(reference.perceptron(x1, x2, w)) != truth(x1, x2):
+            raise GradingFailure(
+                f"`{name}`: with these weights a correct perceptron does not compute "
+                f"{gate}: its output is wrong for (x1, x2) = ({x1}, {x2})"
+            )
+
+
+@question("perceptron", points=2)
+def test_and_weights(student, reference):
+    """`AND_WEIGHTS` makes a (correct) perceptron compute AND on {0,1}²."""
+    check_gate_weights(student, reference, "AND_WEIGHTS", "AND", lambda a, b: a & b)
+
+
+@question("perceptron", points=2)
+def test_or_weights(student, reference):
+    """`OR_WEIGHTS` makes a (correct) perceptron compute OR on {0,1}²."""
+    check_gate_weights(student, reference, "OR_WEIGHTS", "OR", lambda a, b: a | b)
+
+
+@question("perceptron", points=3)
+def test_xor_truth_table(student):
+    """`xor` returns the int XOR of its two bits on all of {0,1}²."""
+    for x1, x2 in BITS:
+        value = student.call("xor", x1, x2)
+        what = f"`xor({x1}, {x2})`"
+        if as_int(value, what=what) != x1 ^ x2:
+            raise GradingFailure(f"{what}: returned the wrong bit")
+
+
+# --------------------------------------------------------------------------- sigmoid
+
+ARRAY_SHAPES = ((5, 1), (7,), (2, 3))
+
+
+@question("sigmoid", points=2)
+def test_sigmoid_scalar(student, reference, rng):
+    """A scalar input gives a float (NumPy scalar or 0-d array allowed) with the right value."""
+    for x in (0.0, *(float(v) for v in rng.uniform(-8.0, 8.0, 5))):
+        expect_float(
+            student.call("sigmoid", x),
+            expected_float(reference.sigmoid, x),
+            what="`sigmoid` on a scalar",
+        )
+
+
+@question("sigmoid", points=2)
+def test_sigmoid_array_shape(student, rng):
+    """An ndarray input gives an ndarray of the same shape."""
+    for shape in ARRAY_SHAPES:
+        as_array(
+            student.call("sigmoid", rng.uniform(-5.0, 5.0, shape)),
+            what=f"`sigmoid` on an ndarray of shape {shape}",
+            shape=shape,
+        )
+
+
+@question("sigmoid", points=3)
+def test_sigmoid_array_values(student, reference, rng):
+    """Element-wise values on moderate inputs (where the tanh form is just as accurate)."""
+    for shape in ARRAY_SHAPES:
+        x = rng.uniform(-10.0, 10.0, shape)
+        expect_array(
+            student.call("sigmoid", x),
+            expected(reference.sigmoid, x),
+            what=f"`sigmoid` on an ndarray of shape {shape}",
+        )
+
+
+@question("sigmoid", points=3)
+def test_sigmoid_extreme_inputs(student, reference, rng):
+    """Inputs across [-1000, 1000]: finite, within [0, 1], and correct (warnings allowed)."""
+    edges = [-1000.0, 1000.0, -745.0, 745.0, -710.0, 710.0, -100.0, 100.0, -40.0, 40.0, 0.0]
+    x = column([*edges, *rng.uniform(-1000.0, 1000.0, 20)])
+    rng.shuffle(x)
+    what = "`sigmoid` on a column vector with entries in [-1000, 1000]"
+    value = as_array(student.call("sigmoid", x), what=what, shape=x.shape)
+    expect_finite(value, what=what)
+    expect_within(value, 0.0, 1.0, what=what)
+    expect_array(value, expected(reference.sigmoid, x), what=what)
+    for scalar in (-1000.0, 1000.0):
+        expect_float(
+            student.call("sigmoid", scalar),
+            expected_float(reference.sigmoid, scalar),
+            what="`sigmoid` on a scalar in [-1000, 1000]",
+        )
+
+
+# --------------------------------------------------------------------------- neural network
+
+
+def bias_first_forward(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """The classic mistake (bias unit prepended): used only to vet drawn cases."""
+    with np.errstate(over="ignore", under="ignore"):
+        hidden = 1.0 / (1.0 + np.exp(-(w1 @ np.vstack([[1.0], x]))))
+        return 1.0 / (1.0 + np.exp(-(w2 @ np.vstack([[1.0], hidden]))))
+
+
+def network_case(
+    reference, rng: np.random.Generator, sizes: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random ``(x, w1, w2)`` with unsaturated units, on which bias-first clearly differs."""
+    n_in, n_hidden, n_out = sizes
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if sizes == LECTURE_SIZES:
+            x = rng.uniform(0.0, 1.0, (n_in, 1))  # pixel intensities
+        else:
+            x = rng.normal(0.0, 1.0, (n_in, 1))
+        w1 = rng.normal(0.0, 2.0 / np.sqrt(n_in + 1), (n_hidden, n_in + 1))
+        w2 = rng.normal(0.0, 2.0 / np.sqrt(n_hidden + 1), (n_out, n_hidden + 1))
+        return x, w1, w2
+
+    def bias_last_matters(case: tuple[np.ndarray, ...]) -> bool:
+        right = expected(reference.neural_network, *case)
+        return float(np.max(np.abs(right - bias_first_forward(*case)))) > 1e-3
+
+    return draw(make, bias_last_matters)
+
+
+def sizes_label(sizes: tuple[int, int, int]) -> str:
+    return "{} -> {} -> {}".format(*sizes)
+
+
+def call_forward(student, name: str, sizes: tuple[int, ...], *args: Any) -> Any:
+    timeout = FORWARD_TIMEOUT if sizes == LECTURE_SIZES else None
+    return student.call(name, *args, timeout=timeout)
+
+
+@question("neural_network", points=4)
+def test_neural_network_output_shape(student, reference, rng):
+    """`neural_network` returns an ndarray of shape (n_out, 1), at the lecture's and other sizes."""
+    for sizes in (LECTURE_SIZES, *OTHER_SIZES):
+        x, w1, w2 = network_case(reference, rng, sizes)
+        as_array(
+            call_forward(student, "neural_network", sizes, x, w1, w2),
+            what=f"`neural_network` on a {sizes_label(sizes)} network",
+            shape=(sizes[2], 1),
+        )
+
+
+@question("neural_network", points=7)
+def test_neural_network_values_lecture_sizes(student, reference, rng):
+    """Forward pass of the lecture's 784 -> 15 -> 10 network (bias appended last)."""
+    for _ in range(2):
+        x, w1, w2 = network_case(reference, rng, LECTURE_SIZES)
+        expect_array(
+            call_forward(student, "neural_network", LECTURE_SIZES, x, w1, w2),
+            expected(reference.neural_network, x, w1, w2),
+            what=f"`neural_network` on a {sizes_label(LECTURE_SIZES)} network",
+        )
+
+
+@question("neural_network", points=6)
+def test_neural_network_values_other_sizes(student, reference, rng):
+    """Forward pass at other layer sizes, including a 1 -> 1 -> 1 network."""
+    for sizes in OTHER_SIZES:
+        x, w1, w2 = network_case(reference, rng, sizes)
+        expect_array(
+            call_forward(student, "neural_network", sizes, x, w1, w2),
+            expected(reference.neural_network, x, w1, w2),
+            what=f"`neural_network` on a {sizes_label(sizes)} network",
+        )
+
+
+PREDICT_SIZES = (LECTURE_SIZES,) * 3 + ((20, 7, 5),) * 3 + ((3, 4, 2),) * 2
+
+
+def prediction_cases(reference, rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """``(sizes, x, w1, w2, expected_class)`` cases for ``predict``.
+
+    Each case has a clear winner (no near-tie); the classes are not all equal
+    (a constant fails), and appending the bias first changes the winner in at
+    least one case (so that classic mistake loses these points on every seed).
+    """
+
+    def clear_winner(case: tuple[np.ndarray, ...]) -> bool:
+        top_two = np.sort(expected(reference.neural_network, *case).ravel())[-2:]
+        return float(top_two[1] - top_two[0]) > 1e-6
+
+    def make() -> list[tuple[Any, ...]]:
+        cases = []
+        for sizes in PREDICT_SIZES:
+            case = draw(lambda s=sizes: network_case(reference, rng, s), clear_winner)
+            cases.append((sizes, *case, int(expected(reference.predict, *case))))
+        return cases
+
+    def discriminating(cases: list[tuple[Any, ...]]) -> bool:
+        classes = {case[-1] for case in cases}
+        bias_first_differs = any(
+            int(np.argmax(bias_first_forward(*case[1:4]))) != case[-1] for case in cases
+        )
+        return len(classes) >= 2 and bias_first_differs
+
+    return draw(make, discriminating)
+
+
+@question("neural_network", points=2)
+def test_predict_returns_int(student, reference, rng):
+    """`predict` returns an int (a NumPy integer such as `np.argmax`'s result is fine)."""
+    x, w1, w2 = network_case(reference, rng, LECTURE_SIZES)
+    as_int(
+        call_forward(student, "predict", LECTURE_SIZES, x, w1, w2),
+        what=f"`predict` on a {sizes_label(LECTURE_SIZES)} network",
+    )
+
+
+@question("neural_network", points=6)
+def test_predict_values(student, reference, rng):
+    """`predict` is the index of the largest output, on several random networks."""
+    cases = prediction_cases(reference, rng)
+    for number, (sizes, x, w1, w2, answer) in enumerate(cases, start=1):
+        expect_int(
+            call_forward(student, "predict", sizes, x, w1, w2),
+            answer,
+            what=f"`predict` on a {sizes_label(sizes)} network (case {number} of {len(cases)})",
+        )
+
+
+# --------------------------------------------------------------------------- cost functions
+
+
+def one_hot(rng: np.random.Generator, n: int) -> np.ndarray:
+    target = np.zeros((n, 1))
+    target[rng.integers(0, n), 0] = 1.0
+    return target
+
+
+def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random probability column vector (2 <= n <= 25): every entry in [0.02, 0.75]."""
+    logits = rng.normal(0.0, 1.5, (n, 1))
+    weights = np.exp(logits - logits.max())
+    return 0.5 * weights / weights.sum() + 0.5 / n
+
+
+def squared_error_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for n in (1, 3, 10, 25):
+        yield rng.uniform(0.0, 1.0, (n, 1)), one_hot(rng, n)
+        yield rng.normal(0.0, 2.0, (n, 1)), rng.normal(0.0, 2.0, (n, 1))
+
+
+@question("mean_squared_error", points=2)
+def test_mean_squared_error_returns_float(student, rng):
+    """`mean_squared_error` returns a float, not an array (a 0-d array is fine)."""
+    as_float(
+        student.call("mean_squared_error", rng.uniform(0.0, 1.0, (10, 1)), one_hot(rng, 10)),
+        what="`mean_squared_error`",
+    )
+
+
+def other_lecture_target(rng: np.random.Generator) -> np.ndarray:
+    """A one-hot target for the lecture's prediction where it does not predict 0.2.
+
+    (Classes 3 and 7 are predicted 0.2 like class 1, so they would give the
+    same costs as the lecture's example and let a hard-coded answer pass.)
+    """
+    return np.eye(10)[:, [int(rng.choice([0, 2, 4, 5, 6, 8, 9]))]]
+
+
+@question("mean_squared_error", points=3)
+def test_mean_squared_error_lecture_example(student, reference, rng):
+    """The lecture's example is 1.58 (a sum; the slide's 1.67 is a typo); then another target."""
+    expect_float(
+        student.call("mean_squared_error", LECTURE_PREDICTION, LECTURE_TARGET),
+        LECTURE_SQUARED_ERROR,
+        what="`mean_squared_error` on the lecture's example (a sum, not a mean)",
+    )
+    target = other_lecture_target(rng)
+    expect_float(
+        student.call("mean_squared_error", LECTURE_PREDICTION, target),
+        expected_float(reference.mean_squared_error, LECTURE_PREDICTION, target),
+        what="`mean_squared_error` on the lecture's prediction with another one-hot target",
+    )
+
+
+@question("mean_squared_error", points=5)
+def test_mean_squared_error_values(student, reference, rng):
+    """Random column vectors of several lengths, one-hot and real-valued targets."""
+    for y_hat, y in squared_error_cases(rng):
+        expect_float(
+            student.call("mean_squared_error", y_hat, y),
+            expected_float(reference.mean_squared_error, y_hat, y),
+            what=f"`mean_squared_error` on column vectors of shape {y.shape}",
+        )
+
+
+@question("sigmoid_cross_entropy", points=2)
+def test_sigmoid_cross_entropy_returns_float(student, rng):
+    """`sigmoid_cross_entropy` returns a float, not an array (a 0-d array is fine)."""
+    as_float(
+        student.call("sigmoid_cross_entropy", rng.uniform(0.02, 0.98, (10, 1)), one_hot(rng, 10)),
+        what="`sigmoid_cross_entropy`",
+    )
+
+
+@question("sigmoid_cross_entropy", points=3)
+def test_sigmoid_cross_entropy_lecture_example(student, reference, rng):
+    """The lecture's prediction with its one-hot target, then with another one."""
+    cases = (
+        (LECTURE_TARGET, "the lecture's example"),
+        (other_lecture_target(rng), "the lecture's prediction with another one-hot target"),
+    )
+    for target, label in cases:
+        expect_float(
+            student.call("sigmoid_cross_entropy", LECTURE_PREDICTION, target),
+            expected_float(reference.sigmoid_cross_entropy, LECTURE_PREDICTION, target),
+            what=f"`sigmoid_cross_entropy` on {label}",
+        )
+
+
+@question("sigmoid_cross_entropy", points=7)
+def test_sigmoid_cross_entropy_binary_targets(student, reference, rng):
+    """Random predictions in (0, 1) against random 0/1 targets, several lengths."""
+    for n in (1, 4, 10, 30):
+        for _ in range(2):
+            y_hat = rng.uniform(0.02, 0.98, (n, 1))
+            y = rng.integers(0, 2, (n, 1)).astype(np.float64)
+            expect_float(
+                student.call("sigmoid_cross_entropy", y_hat, y),
+                expected_float(reference.sigmoid_cross_entropy, y_hat, y),
+                what=f"`sigmoid_cross_entropy` with 0/1 targets of shape {y.shape}",
+            )
+
+
+@question("sigmoid_cross_entropy", points=3)
+def test_sigmoid_cross_entropy_soft_targets(student, reference, rng):
+    """Targets anywhere in [0, 1]: both log terms of the formula count for every i."""
+    for n in (3, 10):
+        y_hat = rng.uniform(0.02, 0.98, (n, 1))
+        y = rng.uniform(0.0, 1.0, (n, 1))
+        expect_float(
+            student.call("sigmoid_cross_entropy", y_hat, y),
+            expected_float(reference.sigmoid_cross_entropy, y_hat, y),
+            what=f"`sigmoid_cross_entropy` with targets in [0, 1] of shape {y.shape}",
+        )
+
+
+# --------------------------------------------------------------------------- softmax
+
+
+@question("softmax", points=2)
+def test_softmax_output_shape(student, rng):
+    """`softmax` of an (n, 1) column vector is an ndarray of shape (n, 1)."""
+    for n in (1, 4, 10):
+        as_array(
+            student.call("softmax", rng.normal(0.0, 3.0, (n, 1))),
+            what=f"`softmax` on a column vector of shape ({n}, 1)",
+            shape=(n, 1),
+        )
+
+
+@question("softmax", points=5)
+def test_softmax_values(student, reference, rng):
+    """Values on moderate logits, several lengths."""
+    for n in (1, 2, 5, 10, 50):
+        z = rng.normal(0.0, 3.0, (n, 1))
+        expect_array(
+            student.call("softmax", z),
+            expected(reference.softmax, z),
+            what=f"`softmax` on a column vector of shape ({n}, 1)",
+        )
+
+
+@question("softmax", points=3)
+def test_softmax_large_logits(student, reference, rng):
+    """Entries up to ±1000 stay finite, in [0, 1], sum to 1 and match (subtract the max)."""
+    cases = [
+        column([1000.0, 1000.0, 1000.0]),
+        column([1000.0, -1000.0]),
+        column([-1000.0, -999.0, -1000.0, -998.5]),
+        column([1000.0, *rng.uniform(-1000.0, 1000.0, 9)]),
+        column([-1000.0, *rng.uniform(990.0, 1000.0, 6)]),
+    ]
+    for z in cases:
+        what = f"`softmax` on a column vector of shape {z.shape} with entries up to ±1000"
+        value = as_array(student.call("softmax", z), what=what, shape=z.shape)
+        expect_finite(value, what=what)
+        expect_within(value, 0.0, 1.0, what=what)
+        if not np.isclose(value.sum(), 1.0, rtol=0.0, atol=1e-6):
+            raise GradingFailure(f"{what}: returned entries that do not sum to 1")
+        expect_array(value, expected(reference.softmax, z), what=what)
+
+
+# --------------------------------------------------------------------------- softmax cross-entropy
+
+
+@question("softmax_cross_entropy", points=2)
+def test_softmax_cross_entropy_returns_float(student, rng):
+    """`softmax_cross_entropy` returns a float, not an array (a 0-d array is fine)."""
+    as_float(
+        student.call("softmax_cross_entropy", probabilities(rng, 10), one_hot(rng, 10)),
+        what="`softmax_cross_entropy`",
+    )
+
+
+@question("softmax_cross_entropy", points=9)
+def test_softmax_cross_entropy_one_hot_targets(student, reference, rng):
+    """Random probability vectors against one-hot targets, several lengths."""
+    for n in (2, 3, 10, 10, 25):
+        y_hat, y = probabilities(rng, n), one_hot(rng, n)
+        expect_float(
+            student.call("softmax_cross_entropy", y_hat, y),
+            expected_float(reference.softmax_cross_entropy, y_hat, y),
+            what=f"`softmax_cross_entropy` with one-hot targets of shape {y.shape}",
+        )
+
+
+@question("softmax_cross_entropy", points=4)
+def test_softmax_cross_entropy_soft_targets(student, reference, rng):
+    """Targets that are probability vectors (not one-hot): every term of the sum counts."""
+    for n in (3, 10):
+        y_hat = probabilities(rng, n)
+        weights = rng.uniform(0.0, 1.0, (n, 1))
+        y = weights / weights.sum()
+        expect_float(
+            student.call("softmax_cross_entropy", y_hat, y),
+            expected_float(reference.softmax_cross_entropy, y_hat, y),
+            what=f"`softmax_cross_entropy` with probability-vector targets of shape {y.shape}",
+        )
