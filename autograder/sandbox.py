@@ -141,7 +141,8 @@ def _bind_flags() -> list[str]:
              "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
              "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
              "--proc", "/proc", "--dev", "/dev"]
-    made: set[str] = {"/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/proc", "/dev", "/"}
+    made: set[str] = {"/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/proc", "/dev", "/",
+                      "/tmp", "/home", SANDBOX_HOME}
     for path in _python_dirs():
         for parent in reversed(Path(path).parents):
             if str(parent) not in made:
@@ -216,7 +217,9 @@ class Worker:
             ready = self._read_reply(deadline)
         except (WorkerGone, WorkerTimeout) as exc:
             self.kill()
-            raise WorkerGone(f"the worker did not start: {exc}") from None
+            said = self.output.decode(errors="replace").strip()[-300:]
+            raise WorkerGone(f"the worker did not start: {exc}"
+                             + (f" (it printed: {said})" if said else "")) from None
         finally:
             os.close(info_r)
         if ready.get("status") != "ready":
@@ -226,10 +229,11 @@ class Worker:
     def _bwrap_command(self, public_files: list[Path], python: list[str], request_r: int,
                        reply_w: int, info_w: int, uid: int | None) -> list[str]:
         limits = self.limits
-        command = ["bwrap", *_namespace_flags(), *_bind_flags(),
+        # scratch first: a Python installation or venv under /tmp or home is bound on top
+        command = ["bwrap", *_namespace_flags(),
                    "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
-                   "--perms", "0755", "--dir", SANDBOX_LIB]
+                   *_bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
         for name in ("worker.py", "protocol.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in public_files:  # read-only copies of the public files, by name
