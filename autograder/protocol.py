@@ -86,7 +86,7 @@ def read_frame(fd: int, max_size: int = DEFAULT_MAX_FRAME) -> dict[str, Any]:
 
 def parse_message(payload: bytes) -> dict[str, Any]:
     """Parse one JSON message; depth is capped before the parser recurses."""
-    if _max_nesting(payload) > MAX_DEPTH + 8:
+    if _max_nesting(payload) > 2 * MAX_DEPTH + 8:  # a tagged level adds two brackets
         raise ProtocolError("message is nested too deeply")
     try:
         message = json.loads(payload)

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 import select
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from .confine import Cgroup, seccomp_fd
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -112,24 +116,24 @@ def _namespace_flags() -> list[str]:
 
 
 def _python_dirs() -> list[str]:
-    """Directories the worker's interpreter needs, never the project's own tree."""
-    wanted = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
-    venv = os.path.realpath(sys.prefix)
+    """The interpreter's own directories: prefixes and sysconfig paths, nothing else.
+
+    Never ``sys.path`` as a whole: it holds the working directory (a TA's
+    grading folder) and the project's source tree (graders, solutions).
+    """
+    wanted = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for scheme_path in ("stdlib", "platstdlib", "purelib", "platlib"):
+        wanted.add(sysconfig.get_paths()[scheme_path])
+    wanted.update(site.getsitepackages())
     root = str(PROJECT_ROOT)
-    for entry in sys.path:
-        path = os.path.realpath(entry or ".")
-        if not os.path.isdir(path):
-            continue
-        inside_project = path == root or path.startswith(root + os.sep)
-        if inside_project and not path.startswith(venv + os.sep):
-            continue
-        wanted.add(path)
-    # keep only top-most directories; the system tree is bound as a whole
-    system = ("/usr", "/etc")
+    venv = os.path.realpath(sys.prefix)
     kept: list[str] = []
-    for path in sorted(wanted):
-        if path.startswith(tuple(p + os.sep for p in system)) or path in system:
-            continue
+    for path in sorted({os.path.realpath(p) for p in wanted if os.path.isdir(p)}):
+        if path in ("/usr", "/etc") or path.startswith(("/usr/", "/etc/")):
+            continue  # bound as a whole
+        if (path == root or path.startswith(root + os.sep)) and not (
+                path == venv or path.startswith(venv + os.sep)):
+            continue  # never the project's tree, only its virtual environment
         if any(path.startswith(k + os.sep) for k in kept):
             continue
         kept.append(path)
@@ -166,6 +170,32 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+_SERIAL = itertools.count()
+
+
+def _setpriv(uid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+
+
+@functools.cache
+def _fallback_can_drop(uid: int) -> bool:
+    """Whether the interpreter still starts as ``uid`` (it may live under a private home)."""
+    command = [*_setpriv(uid), sys.executable, "-E", "-s", "-c", "import numpy, IPython"]
+    try:
+        return subprocess.run(command, capture_output=True, timeout=60, cwd="/",
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _fallback_drop(uid: int) -> list[str]:
+    """Without bubblewrap, as root: still run as a spare uid when the interpreter allows it."""
+    if os.geteuid() == 0 and _fallback_can_drop(UID_BASE):
+        return _setpriv(uid)
+    return []
+
+
 def _prlimit(limits: Limits) -> list[str]:
     return ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
             f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}",
@@ -179,34 +209,47 @@ class Worker:
                  real_otter: bool = False) -> None:
         self.limits = limits
         self.warning = bubblewrap_problem()
+        self.weaknesses: list[str] = [self.warning] if self.warning else []
         self._tempdir: str | None = None
         self._next_id = 1
         self.output = bytearray()
         self.output_dropped = 0
+        self._cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(_SERIAL)}",
+                                     limits.memory_bytes, limits.processes)
+        if self._cgroup is None:
+            self.weaknesses.append("no cgroup memory/process limit (needs root and a writable "
+                                   "cgroup file system); rlimits only")
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         output_r, output_w = os.pipe()
         info_r, info_w = os.pipe()
+        fds = [request_r, reply_w, output_w, info_w]
         python = [sys.executable, "-E", "-s", "-B"]
-        options = ["--real-otter"] if real_otter else []
+        worker_args = [str(request_r), str(reply_w)] + (["--real-otter"] if real_otter else [])
+        uid = uid if uid is not None else UID_BASE + os.getpid() % 4000
         if self.warning is None:
-            command = self._bwrap_command(public_files, python, request_r, reply_w, info_w, uid)
-            command += options
+            filter_fd = seccomp_fd()
+            if filter_fd is None:
+                self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
+            else:
+                fds.append(filter_fd)
+            command = self._bwrap_command(public_files, info_w, uid, filter_fd)
+            command += [*python, f"{SANDBOX_LIB}/worker.py", *worker_args]
             cwd = "/"
         else:
             self._tempdir = tempfile.mkdtemp(prefix="autograder-worker-")
             for path in public_files:
                 shutil.copy(path, self._tempdir)
-            command = [*python, str(PACKAGE_DIR / "worker.py"), str(request_r), str(reply_w),
-                       *options]
+            os.chmod(self._tempdir, 0o777)
+            command = [*_fallback_drop(uid), *python, str(PACKAGE_DIR / "worker.py"), *worker_args]
             cwd = self._tempdir
         try:
             self._process = subprocess.Popen(
                 _prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
-                stderr=output_w, pass_fds=(request_r, reply_w, info_w), cwd=cwd,
-                env=worker_env(), start_new_session=True)
+                stderr=output_w, pass_fds=fds, cwd=cwd, env=worker_env(),
+                start_new_session=True)
         finally:
-            for fd in (request_r, reply_w, output_w, info_w):
+            for fd in fds:
                 os.close(fd)
         self.pid = self._process.pid
         threading.Thread(target=self._drain, args=(output_r,), daemon=True).start()
@@ -214,8 +257,10 @@ class Worker:
         try:
             if self.warning is None:
                 self.pid = self._read_child_pid(info_r, deadline)
+            if self._cgroup is not None:  # before any student code: the worker waits for us
+                self._cgroup.add(self.pid)
             ready = self._read_reply(deadline)
-        except (WorkerGone, WorkerTimeout) as exc:
+        except (WorkerGone, WorkerTimeout, OSError) as exc:
             self.kill()
             said = self.output.decode(errors="replace").strip()[-300:]
             raise WorkerGone(f"the worker did not start: {exc}"
@@ -226,12 +271,12 @@ class Worker:
             self.kill()
             raise WorkerGone("the worker did not start")
 
-    def _bwrap_command(self, public_files: list[Path], python: list[str], request_r: int,
-                       reply_w: int, info_w: int, uid: int | None) -> list[str]:
+    def _bwrap_command(self, public_files: list[Path], info_w: int, uid: int,
+                       filter_fd: int | None) -> list[str]:
         limits = self.limits
         # scratch first: a Python installation or venv under /tmp or home is bound on top
         command = ["bwrap", *_namespace_flags(),
-                   "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp",
+                   "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *_bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
         for name in ("worker.py", "protocol.py"):
@@ -241,12 +286,12 @@ class Worker:
         command += ["--chdir", SANDBOX_HOME, "--clearenv"]
         for key, value in worker_env().items():
             command += ["--setenv", key, value]
+        if filter_fd is not None:
+            command += ["--seccomp", str(filter_fd)]
         command += ["--info-fd", str(info_w), "--"]
         if os.geteuid() == 0:
-            uid = uid if uid is not None else UID_BASE + os.getpid() % 4000
-            command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-        return command + [*python, f"{SANDBOX_LIB}/worker.py", str(request_r), str(reply_w)]
+            command += _setpriv(uid)
+        return command
 
     # ------------------------------------------------------------------ I/O
 
@@ -384,6 +429,8 @@ class Worker:
                 os.kill(target, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signal.SIGKILL)
+        if self._cgroup is not None:
+            self._cgroup.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
 
@@ -395,6 +442,8 @@ class Worker:
         for fd in (self._request_w, self._reply_r):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self._cgroup is not None:
+            self._cgroup.remove()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
 

@@ -5,7 +5,9 @@
 student's side into a ``StudentError`` with student-safe feedback, and keeps
 going: a cell that hangs is interrupted and the next cell runs; a call that
 kills the worker costs that call only, because the next call starts a fresh
-worker and replays the cells that ran (up to ``Limits.restarts`` times).
+worker and replays the cells that ran. ``Limits.restarts`` bounds restarts in
+a row that fail (the worker does not come up, or dies replaying the cells);
+the submission's total time bounds everything else.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class StudentSession:
     warnings: list[str] = field(default_factory=list)
     restarts: int = 0
     timed_out: bool = False
+    _failed_restarts: int = 0  # failed restarts in a row
     _worker: Worker | None = None
     _deadline: float = 0.0
 
@@ -73,9 +76,12 @@ class StudentSession:
 
     def _new_worker(self) -> Worker:
         worker = Worker(self.public_files, self.limits, uid=self.uid, real_otter=self.real_otter)
-        if worker.warning and not self.warnings:
-            self.warnings.append(f"SANDBOX WEAKENED: {worker.warning}; ran with resource "
-                                 "limits only (no namespace isolation)")
+        for weakness in worker.weaknesses:
+            note = f"SANDBOX WEAKENED: {weakness}"
+            if weakness == worker.warning:
+                note += "; ran with resource limits only (no namespace isolation)"
+            if note not in self.warnings:
+                self.warnings.append(note)
         return worker
 
     def run_extra(self, cell: Cell) -> CellOutcome:
@@ -108,9 +114,10 @@ class StudentSession:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
-        if self.restarts >= self.limits.restarts:
+        if self._failed_restarts >= self.limits.restarts:
             return False
         self.restarts += 1
+        self._failed_restarts += 1
         try:
             self._worker = self._new_worker()
         except WorkerGone:
@@ -126,6 +133,7 @@ class StudentSession:
                                          min(self.limits.cell_seconds, remaining))
                 except (WorkerTimeout, WorkerGone):
                     return self._worker.alive
+        self._failed_restarts = 0  # this restart worked; only failing restarts use the budget
         return True
 
     # ------------------------------------------------------------------ calls
