@@ -2,13 +2,16 @@
 
 One place maps the project's errors to exit codes and one-line messages:
 0 success, 1 the run finished but some submissions could not be graded
-(status ``error``), 2 bad arguments or input.
+(status ``error``), 2 bad arguments or input, 130 interrupted (Ctrl-C; what
+finished is stored and the same command resumes).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +24,10 @@ from .batch import BatchOutcome, grade_all
 from .errors import AutograderError
 from .results import STATUSES, SubmissionResult
 from .sandbox import Limits
+from .store import DB_NAME, Gradebook, Run, StoredResult
+
+TABLE_ROWS = 40  # larger batches: see gradebook.csv
+MESSAGES = 20
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("assignment", help="assignment name, e.g. hw1")
     grade.add_argument("submissions", type=Path, help="folder or .zip of submitted notebooks")
     grade.add_argument("--out", type=Path, required=True, help="output folder")
-    grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: all cores)")
-    grade.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs (default: random, recorded)")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="parallel graders (default: all cores)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden inputs (default: the seed of the last run in "
+                            "OUT, else random; recorded); a different seed regrades everything")
     defaults = Limits()
     grade.add_argument("--cell-timeout", type=float, default=defaults.cell_seconds, metavar="S",
                        help="wall-clock seconds per notebook cell (default %(default)s)")
@@ -47,7 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address-space limit of the worker in MiB (default %(default)s)")
     grade.add_argument("--processes", type=int, default=defaults.processes,
                        help="processes/threads the worker may have (default %(default)s)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission, even those with a stored result for the "
+                            "same file, grader version and seed")
     grade.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    history = commands.add_parser(
+        "history", help="every grading of one student, and what changed between them",
+        description="Show each stored grading of a student (score, per-question points, seed, "
+                    "grader version, submission hash) and what changed between consecutive ones.")
+    history.add_argument("assignment", help="assignment name, e.g. hw1")
+    history.add_argument("student", help="student id")
+    history.add_argument("--out", type=Path, required=True,
+                         help="the output folder the grade command wrote (holds gradebook.sqlite)")
     return parser
 
 
@@ -57,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "grade":
             return _grade(args, console)
+        if args.command == "history":
+            return _history(args, console)
     except AutograderError as exc:
         console.print(f"autograder: error: {exc}", markup=False)
         return 2
@@ -72,22 +95,38 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                     memory_bytes=args.memory_mb * 2**20, processes=args.processes)
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(),
                         MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                        TimeRemainingColumn(), console=console,
+                        TextColumn("ETA"), TimeRemainingColumn(), console=console,
                         disable=args.quiet or not console.is_terminal)
     task = progress.add_task(args.assignment, total=None, rate="")
     done: list[SubmissionResult] = []
+    clock = {"start": time.monotonic(), "total": 0}
+
+    def on_start(total: int) -> None:
+        clock.update(start=time.monotonic(), total=total)
+        progress.update(task, total=total)
+        if progress.disable and not args.quiet:
+            console.print(f"grading {total} submission(s)", markup=False)
 
     def on_result(result: SubmissionResult) -> None:
         done.append(result)
+        rate = len(done) / max(time.monotonic() - clock["start"], 1e-9)
         if progress.disable and not args.quiet:
-            console.print(f"[{len(done)}] {result.student_id}: {result.status} "
-                          f"{result.score:g}/{result.max_score:g}", markup=False)
-        progress.update(task, advance=1, rate=f"{result.student_id}")
+            eta = (clock["total"] - len(done)) / rate
+            console.print(f"[{len(done)}/{clock['total']}] {result.student_id}: {result.status} "
+                          f"{result.score:g}/{result.max_score:g} ({rate:.2f}/s, ETA {eta:.0f} s)",
+                          markup=False)
+        progress.update(task, advance=1, rate=f"{rate:.2f}/s")
 
-    with progress:
-        outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
-                            seed=args.seed, limits=limits, on_result=on_result,
-                            on_start=lambda n: progress.update(task, total=n))
+    try:
+        with progress:
+            outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
+                                seed=args.seed, limits=limits, on_result=on_result,
+                                on_start=on_start, force=args.force,
+                                argv=["python -m autograder", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
+                      f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
+        return 130
     if not args.quiet:
         _summary(outcome, console)
     return 1 if any(r.status == "error" for r in outcome.results) else 0
@@ -99,18 +138,120 @@ def _summary(outcome: BatchOutcome, console: Console) -> None:
                       "resource limits only. Install bubblewrap (apt-get install bubblewrap).",
                       style="bold red", markup=False)
     results = sorted(outcome.results, key=lambda r: r.student_id)
+    if len(results) <= TABLE_ROWS:
+        _table(results, outcome.gradebook, console)
+    lines = [(f"run {outcome.run_id}: {len(results)} submission(s), {len(outcome.graded)} graded "
+             f"now, {len(outcome.reused)} stored result(s) reused; {outcome.gradebook} has "
+             f"{outcome.exported} row(s)")]
+    counts = Counter(r.status for r in results)
+    lines.append(", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) +
+                 f"; seed {outcome.seed}; {outcome.seconds:.1f} s")
+    lines += _distribution([r.score for r in results], results[0].max_score if results else 0.0)
+    graded_now = set(outcome.graded)
+    slowest = sorted((r for r in results if r.student_id in graded_now),
+                     key=lambda r: r.seconds, reverse=True)[:3]
+    if slowest:
+        lines.append("slowest: " + ", ".join(f"{r.student_id} {r.seconds:.2f} s" for r in slowest))
+    for line in lines:
+        console.print(line, markup=False)
+    problems = [r for r in results if r.message]
+    for r in problems[:MESSAGES]:
+        console.print(f"  {r.student_id}: {r.status}: {r.message}", markup=False)
+    if len(problems) > MESSAGES:
+        console.print(f"  ... and {len(problems) - MESSAGES} more (see results.json)", markup=False)
+
+
+def _table(results: list[SubmissionResult], gradebook: Path, console: Console) -> None:
     questions = list(results[0].questions) if results else []
-    table = Table(title=f"Gradebook: {outcome.gradebook}")
+    table = Table(title=f"Gradebook: {gradebook}")
     for column in ["student_id", "status", "score", *questions]:
         table.add_column(column, justify="left" if column in ("student_id", "status") else "right")
     for r in results:
         earned = r.question_scores()
         table.add_row(r.student_id, r.status, f"{r.score:g}/{r.max_score:g}",
-                      *(f"{earned[q]:g}" for q in questions))
+                      *(f"{earned.get(q, 0.0):g}" for q in questions))
     console.print(table)
-    counts = Counter(r.status for r in results)
-    console.print(", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) +
-                  f"; seed {outcome.seed}; {outcome.seconds:.1f} s", markup=False)
-    for r in results:
-        if r.message:
-            console.print(f"  {r.student_id}: {r.status}: {r.message}", markup=False)
+
+
+def _distribution(scores: list[float], max_score: float, bins: int = 5) -> list[str]:
+    """Mean, median, min, max and a small text histogram of the scores."""
+    if not scores or max_score <= 0:
+        return []
+    lines = [(f"score (of {max_score:g}): mean {statistics.fmean(scores):.1f}, median "
+             f"{statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")]
+    counts = Counter(min(int(score / max_score * bins), bins - 1) for score in scores)
+    width = max(counts.values())
+    for i in range(bins):
+        low, high = max_score * i / bins, max_score * (i + 1) / bins
+        bar = "#" * round(30 * counts[i] / width)
+        closing = "]" if i == bins - 1 else ")"
+        lines.append(f"  [{low:5g}, {high:5g}{closing} {bar:<30} {counts[i]}")
+    return lines
+
+
+def _history(args: argparse.Namespace, console: Console) -> int:
+    with Gradebook.open(args.out / DB_NAME, create=False) as book:
+        gradings = book.history(args.assignment, args.student)
+        if not gradings:
+            raise AutograderError(f"no grading of {args.student!r} for {args.assignment!r} "
+                                  f"in {book.path}")
+        runs = {run.id: run for run in book.runs(args.assignment)}
+        reuses = {g.id: book.reused_in(g.id) for g in gradings}
+    console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
+                  f"{args.out / DB_NAME}", markup=False)
+    previous: StoredResult | None = None
+    for number, graded in enumerate(gradings, 1):
+        console.print("", markup=False)
+        for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
+            console.print(line, markup=False)
+        previous = graded
+    return 0
+
+
+def _describe(number: int, graded: StoredResult, run: Run, reused_in: list[int],
+              previous: StoredResult | None) -> list[str]:
+    r = graded.result
+    earned = r.question_scores()
+    resumes = f", resumes run {run.resumes}" if run.resumes else ""
+    lines = [(f"#{number}  run {run.id} ({run.status}{resumes})  graded {graded.graded_at}  "
+             f"{r.status}  {r.score:g}/{r.max_score:g}"),
+             (f"    seed {r.seed}  grader {r.grader_version}  submission "
+             f"{graded.submission_sha256[:12] or '(none)'}  source {r.source or '(none)'}"),
+             "    " + "  ".join(f"{q} {earned.get(q, 0.0):g}/{points:g}"
+                                for q, points in r.questions.items())]
+    if r.message:
+        lines.append(f"    message: {r.message}")
+    if reused_in:
+        lines.append(f"    reused unchanged by run(s) {', '.join(map(str, reused_in))}")
+    if previous is not None:
+        lines += [f"    {line}" for line in _changes(previous, graded)]
+    return lines
+
+
+def _changes(before: StoredResult, after: StoredResult) -> list[str]:
+    """What differs between two gradings: inputs (submission, grader, seed), then outcomes."""
+    old, new = before.result, after.result
+    inputs = [_changed("submission", before.submission_sha256[:12], after.submission_sha256[:12]),
+              _changed("grader", old.grader_version, new.grader_version),
+              _changed("seed", str(old.seed), str(new.seed))]
+    lines = ["changed since the previous grading: " + "; ".join(inputs)]
+    if old.status != new.status or old.score != new.score:
+        lines.append(f"score {old.status} {old.score:g} -> {new.status} {new.score:g}")
+    before_tests = {(t.question, t.name): t for t in old.tests}
+    after_tests = {(t.question, t.name): t for t in new.tests}
+    for key, test in after_tests.items():
+        earlier = before_tests.get(key)
+        if earlier is None:
+            lines.append(f"new test {key[0]}: {key[1]}: {'passed' if test.passed else 'failed'}")
+        elif earlier.passed != test.passed:
+            why = f" ({test.feedback})" if test.feedback and not test.passed else ""
+            lines.append(f"flipped {key[0]}: {key[1]}: "
+                         f"{'failed -> passed' if test.passed else 'passed -> failed'}{why}")
+    lines += [f"test gone {q}: {name}" for q, name in before_tests.keys() - after_tests.keys()]
+    if len(lines) == 1 and old.status == new.status:
+        lines.append("no test changed")
+    return lines
+
+
+def _changed(label: str, old: str, new: str) -> str:
+    return f"{label} unchanged" if old == new else f"{label} changed ({old} -> {new})"
