@@ -21,7 +21,7 @@ from . import protocol
 from .errors import (BadReply, MissingName, StudentError, StudentException, StudentTimeout,
                      WorkerDied)
 from .notebook import Cell
-from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout
+from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
 
 
 @dataclass(slots=True)
@@ -75,7 +75,7 @@ class StudentSession:
         return self.outcomes
 
     def _new_worker(self) -> Worker:
-        worker = Worker(self.public_files, self.limits, uid=self.uid, real_otter=self.real_otter)
+        worker = worker_for(self.public_files, self.limits, self.uid, real_otter=self.real_otter)
         for weakness in worker.weaknesses:
             note = f"SANDBOX WEAKENED: {weakness}"
             if weakness == worker.warning:

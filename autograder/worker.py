@@ -1,12 +1,16 @@
 """The worker: the only code of ours that runs beside student code.
 
 It is started by ``autograder.sandbox`` inside the sandbox, as
-``python worker.py REQUEST_FD REPLY_FD``, next to a copy of ``protocol.py``.
+``python worker.py REQUEST_FD REPLY_FD --scratch DIRS``, next to a copy of
+``protocol.py``. The process started is the *zygote*: it imports what every
+submission needs, runs no student code, and forks one child per submission;
+after each child it kills every other process of the sandbox and empties the
+scratch folders.
 It imports nothing else of the project: the graders, the reference solution
 and the gradebook are not on this side of the boundary and are not visible in
 the sandbox at all.
 
-It answers three requests (see ``protocol``):
+A child answers three requests (see ``protocol``):
 
 * ``run_cell``: run one notebook cell in an IPython shell, as Jupyter would
   (magics work; shell escapes are refused; an exception ends the cell, not the
@@ -24,8 +28,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import time
 from typing import Any
 
 import protocol  # the copy next to this file, not the package module
@@ -166,10 +173,9 @@ def get(shell: Any, name: str) -> dict[str, Any]:
         return {"status": "ok", "value": protocol.encode(shell.user_ns[name])}
 
 
-def serve(request_fd: int, reply_fd: int, real_otter: bool = False) -> None:
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    shell = make_shell(real_otter)
-    protocol.write_frame(reply_fd, {"id": 0, "status": "ready"})
+def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
+    """Answer requests for one submission until told to exit or the channel closes."""
+    protocol.write_frame(reply_fd, {"id": ready_id, "status": "ready"})
     while True:
         try:
             request = protocol.read_frame(request_fd, REQUEST_CAP)
@@ -194,6 +200,119 @@ def serve(request_fd: int, reply_fd: int, real_otter: bool = False) -> None:
         protocol.write_frame(reply_fd, {"id": request.get("id"), **reply})
 
 
+# ----------------------------------------------------------------------------- zygote
+
+PR_SET_DUMPABLE = 4
+
+
+def _preload() -> None:
+    """Imports every submission would pay for; the zygote runs no student code."""
+    for module in ("numpy", "matplotlib.pyplot"):
+        with contextlib.suppress(Exception):
+            __import__(module)
+
+
+def _set_dumpable(flag: int) -> None:
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, flag, 0, 0, 0)
+
+
+def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
+    """In the forked child: fresh randomness, then serve one submission."""
+    import random
+
+    random.seed()
+    with contextlib.suppress(Exception):
+        import numpy
+
+        numpy.random.seed()
+    _set_dumpable(1)
+    try:
+        serve(shell, request_fd, reply_fd, ready_id)
+    finally:
+        os._exit(0)
+
+
+def _exit_status(status: int) -> dict[str, int]:
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"code": os.waitstatus_to_exitcode(status)}
+
+
+def _clean_up(scratch: list[str]) -> None:
+    """Kill every other process of the sandbox, reap them, empty the scratch space."""
+    if os.getpid() == 1:
+        for _ in range(100):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)  # from PID 1: every other process of the namespace
+            try:
+                while os.waitpid(-1, os.WNOHANG) != (0, 0):
+                    pass
+            except ChildProcessError:
+                break
+            time.sleep(0.001)
+    else:  # no PID namespace (no bubblewrap): the rest of this session
+        me, session = os.getpid(), os.getsid(0)
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != me:
+                with contextlib.suppress(OSError):
+                    if os.getsid(int(name)) == session:
+                        os.kill(int(name), signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG) != (0, 0):
+                pass
+    for folder in scratch:
+        for entry in _entries(folder):
+            with contextlib.suppress(OSError):
+                if os.path.isdir(entry) and not os.path.islink(entry):
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    os.unlink(entry)  # a read-only public file is a mount point: stays
+    with contextlib.suppress(Exception):
+        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=5, check=False)
+
+
+def _entries(folder: str) -> list[str]:
+    with contextlib.suppress(OSError):
+        return [os.path.join(folder, name) for name in os.listdir(folder)]
+    return []
+
+
+def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool) -> None:
+    """Warm up, then fork one worker per ``fork`` request and clean up after each."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _preload()
+    shell = make_shell(real_otter)
+    _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
+    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready"})
+    last_exit: dict[str, int] | None = None
+    while True:
+        try:
+            request = protocol.read_frame(request_fd, REQUEST_CAP)
+        except EOFError:
+            return
+        op = request.get("op")
+        if op == "fork":
+            child = os.fork()
+            if child == 0:
+                _start_child(shell, request_fd, reply_fd, request.get("id"))
+            _, status = os.waitpid(child, 0)  # the worker owns the channel meanwhile
+            last_exit = _exit_status(status)
+            _clean_up(scratch)
+        elif op == "cleanup":
+            protocol.write_frame(reply_fd, {"id": request.get("id"), "token": request.get("token"),
+                                            "status": "idle", "child": last_exit})
+            last_exit = None
+        elif op == "exit":
+            return
+
+
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), real_otter="--real-otter" in sys.argv[3:])
+    arguments = sys.argv[3:]
+    scratch_dirs = arguments[arguments.index("--scratch") + 1] if "--scratch" in arguments else ""
+    zygote(int(sys.argv[1]), int(sys.argv[2]), [d for d in scratch_dirs.split(":") if d],
+           real_otter="--real-otter" in arguments)
     os._exit(0)

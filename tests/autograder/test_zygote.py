@@ -1,0 +1,117 @@
+"""Submissions graded one after another by the same warm sandbox cannot reach each other.
+
+With ``--jobs 1`` every submission below is forked from one zygote, in id order.
+A "leaver" tries to hand its answers to the next submission through every
+place that outlives a process (scratch files, shared memory, a process left
+behind that keeps re-creating the files and reads the request pipe); a
+"taker" with no code of its own uses whatever it finds. Another attacks the
+zygote itself. The taker must score 0 and the last honest notebook 100.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()
+
+LEAVER = f'''
+import os, sys, time
+ANSWER = {REFERENCE!r}
+PLACES = ["/tmp/answer.py", os.path.expanduser("~/answer.py"), "/dev/shm/answer.py"]
+def plant():
+    for place in PLACES:
+        try:
+            with open(place, "w") as handle:
+                handle.write(ANSWER)
+        except OSError:
+            pass
+plant()
+if os.fork() == 0:  # stays behind and re-plants
+    os.setsid()
+    while True:
+        plant()
+        time.sleep(0.005)
+'''
+
+STEALER = '''
+import os, time
+if os.fork() == 0:  # stays behind and reads the next submission's requests
+    os.setsid()
+    while True:
+        try:
+            os.read(3, 65536)
+        except OSError:
+            pass
+        time.sleep(0.001)
+'''
+
+TAKER = '''
+import os
+for place in ["/tmp/answer.py", os.path.expanduser("~/answer.py"), "/dev/shm/answer.py"]:
+    if os.path.exists(place):
+        exec(open(place).read())
+        raise RuntimeError("HOLE: found " + place)
+'''
+
+ZYGOTE_ATTACK = '''
+import ctypes, os, signal
+holes = []
+for path in ("/proc/1/mem", "/proc/1/environ", "/proc/1/fd/3"):
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+        holes.append(path)
+    except OSError:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(16, 1, 0, 0) == 0:  # PTRACE_ATTACH to the zygote
+    holes.append("ptrace")
+os.kill(1, signal.SIGSTOP)  # ignored: PID 1 of the namespace
+os.kill(1, signal.SIGKILL)
+if holes:
+    raise RuntimeError("HOLE: " + ", ".join(holes))
+'''
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    source = tmp_path_factory.mktemp("subs")
+    submissions = {
+        "a1-leaver": notebook(REFERENCE, LEAVER),
+        "a2-taker": notebook(TAKER),
+        "a3-zygote": notebook(REFERENCE, ZYGOTE_ATTACK),
+        "a4-taker": notebook(TAKER),
+        "a5-stealer": notebook(REFERENCE, STEALER),
+        "a6-honest": notebook(REFERENCE),
+    }
+    for sid, nb in submissions.items():
+        nbformat.write(nb, source / f"{sid}.ipynb")
+    out = tmp_path_factory.mktemp("out")
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(source), "--out",
+                          str(out), "--jobs", "1", "--seed", "5", "--cell-timeout", "3",
+                          "--submission-timeout", "60", "--quiet"],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return {sid: json.loads((out / sid / "results.json").read_text()) for sid in submissions}
+
+
+@pytest.mark.parametrize("sid, score", [("a1-leaver", 100), ("a2-taker", 0), ("a3-zygote", 100),
+                                        ("a4-taker", 0), ("a5-stealer", 100),
+                                        ("a6-honest", 100)],
+                         ids=["leaver", "taker", "zygote-attack", "taker-after", "stealer", "honest"])
+def test_each_submission_scores_only_its_own_work(records, sid, score):
+    data = records[sid]
+    assert data["score"] == score, data["output"]
+    assert "HOLE" not in data["output"]
+    assert data["extra_data"]["status"] == "graded"
