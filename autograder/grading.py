@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import time
 import traceback
 from pathlib import Path
@@ -88,6 +89,7 @@ def run_graders(assignment: Assignment, session: StudentSession,
     args = [str(assignment.grader), "--rootdir", str(assignment.grader.parent),
             "-c", str(Path(__file__).with_name("graders") / "pytest.ini"), *PYTEST_ARGS]
     log = io.StringIO()
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # graders need no installed plugins
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             pytest.main(args, plugins=[plugin])
