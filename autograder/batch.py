@@ -21,9 +21,16 @@ Resume and idempotence (the rules ``plan_run`` applies):
   those. On Ctrl-C pending work is cancelled and the grading processes stopped.
 
 What may not happen here: grading in this process, or exports that are not
-the database's latest result per student (``OUT/gradebook.csv``,
-``OUT/<student_id>/results.json``, written atomically after every run; they
-also keep students graded by earlier runs into the same folder).
+the database's latest result per student, written atomically after every run
+(they also keep students graded by earlier runs into the same folder):
+
+* ``OUT/gradebook.csv``;
+* ``OUT/<student_id>/``: ``results.json``, ``feedback.md`` and ``feedback.html``,
+  everything in it student-visible (hidden test names shown unless
+  ``show_test_names=False``, an export choice that never changes a score or
+  forces a regrade);
+* ``OUT/_ta_logs/<student_id>.json``: the full record with the TA-only
+  diagnostics (internal grader errors, the notebook's output, the pytest log).
 """
 
 from __future__ import annotations
@@ -44,9 +51,16 @@ from pathlib import Path
 from types import FrameType
 
 from .catalog import Assignment
+from .feedback import write_feedback
 from .grading import grade_submission
 from .intake import Submission, find_submissions
-from .results import SubmissionResult, atomic_write, write_gradebook, write_results_json
+from .results import (
+    SubmissionResult,
+    atomic_write,
+    write_gradebook,
+    write_results_json,
+    write_ta_log,
+)
 from .sandbox import Limits, bubblewrap_problem
 from .store import DB_NAME, Gradebook, StoredResult, exclusive
 
@@ -108,11 +122,13 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
               seed: int | None = None, limits: Limits | None = None,
               on_result: Progress | None = None,
               on_start: Callable[[int], None] | None = None,
-              force: bool = False, argv: list[str] | None = None) -> BatchOutcome:
+              force: bool = False, argv: list[str] | None = None,
+              show_test_names: bool = True) -> BatchOutcome:
     """Grade what changed under ``source`` into ``out``; return this run's records.
 
     ``on_start`` gets the number of submissions to grade (reused ones excluded);
     ``on_result`` is called once per freshly graded record, after it is stored.
+    ``show_test_names`` only decides how the student-visible files name hidden tests.
     """
     started = time.monotonic()
     assignment = Assignment.find(assignment_name)
@@ -133,7 +149,7 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
 
         def record(result: SubmissionResult, sha256: str) -> None:
             book.add_result(run_id, result, sha256)
-            write_results_json(result, out)
+            export_student(result, assignment, out, show_test_names=show_test_names)
             graded.append(result)
             if on_result:
                 on_result(result)
@@ -145,11 +161,12 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
             book.finish_run(run_id, "interrupted")
             raise
         book.finish_run(run_id, "finished")
-        exported = export(book, assignment, out)
+        exported = export(book, assignment, out, show_test_names=show_test_names)
     atomic_write(out / "run.txt", f"assignment: {assignment.name}\nrun: {run_id}\n"
                  f"seed: {plan.seed}\ngrader_version: {version}\n"
                  f"submissions: {len(submissions)}\ngraded: {len(graded)}\n"
-                 f"reused: {len(plan.reused)}\nsandbox: {sandbox}\n")
+                 f"reused: {len(plan.reused)}\nsandbox: {sandbox}\n"
+                 f"test_names: {'shown' if show_test_names else 'hidden'}\n")
     return BatchOutcome(
         results=[*graded, *(stored.result for stored in plan.reused)], seed=plan.seed,
         seconds=time.monotonic() - started, warning=bubblewrap_problem(),
@@ -159,13 +176,22 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         database=out / DB_NAME)
 
 
-def export(book: Gradebook, assignment: Assignment, out: Path) -> int:
-    """Rewrite ``gradebook.csv`` and every ``results.json`` from the latest stored results."""
+def export(book: Gradebook, assignment: Assignment, out: Path, *,
+           show_test_names: bool = True) -> int:
+    """Rewrite ``gradebook.csv`` and every student's files from the latest stored results."""
     latest = [stored.result for stored in book.latest(assignment.name).values()]
     for result in latest:
-        write_results_json(result, out)
+        export_student(result, assignment, out, show_test_names=show_test_names)
     write_gradebook(latest, list(assignment.questions), out / "gradebook.csv")
     return len(latest)
+
+
+def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
+                   show_test_names: bool = True) -> None:
+    """One student's files: results.json and feedback (student-visible), the TA log."""
+    write_results_json(result, out, show_test_names=show_test_names)
+    write_feedback(result, out, assignment=assignment.name, show_test_names=show_test_names)
+    write_ta_log(result, out)
 
 
 def submission_sha256(submission: Submission) -> str:

@@ -4,6 +4,10 @@ The notebook runs in the same sandbox as grading, then otter-grader runs the
 public tests stored in the notebook (``grader.check(q)`` for each question).
 These are the student's own checks, so their verdicts come from the student's
 process and are only shown back to the student; grading never uses them.
+
+The notebook sees the assignment's public data files (``assignments/NAME/``)
+when this checkout has the assignment, else the data files next to the
+notebook (a student's copy: "keep digits.npz next to it").
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from pathlib import Path
 
 import nbformat
 
-from .catalog import Assignment
+from .catalog import MAX_PUBLIC_FILE_BYTES, Assignment
 from .errors import SubmissionError, UnknownAssignment
-from .notebook import Cell, read_notebook
+from .notebook import Cell, InvalidNotebook, read_notebook
 from .sandbox import Limits
 from .session import StudentSession
 
 SENTINEL = "__AUTOGRADER_CHECK__"
 CHECK_CALL = re.compile(r"""grader\.check\(\s*["'](\w+)["']""")
+MAX_SIBLING_FILES = 20
 HIDDEN_NOTE = ("These are the public checks only: they catch common mistakes. Your grade "
                "comes from hidden tests with fresh random inputs, so passing here does not "
                "guarantee full marks.")
@@ -55,7 +60,8 @@ def public_questions(path: Path) -> tuple[str | None, list[str]]:
         try:
             node = nbformat.read(path, as_version=4)
         except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
-            raise SubmissionError(f"{path}: not a readable notebook ({exc})") from None
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise SubmissionError(f"{path}: not a readable notebook ({reason})") from None
     otter = node.metadata.get("otter", {})
     tests = otter.get("tests", {}) if isinstance(otter, dict) else {}
     name = otter.get("assignment_name") if isinstance(otter, dict) else None
@@ -69,18 +75,16 @@ def public_questions(path: Path) -> tuple[str | None, list[str]]:
 def check_notebook(path: Path, assignment_name: str | None = None,
                    limits: Limits | None = None) -> CheckReport:
     """Run the notebook in the sandbox, then each public check; never raises for its code."""
+    try:
+        notebook = read_notebook(path)
+    except InvalidNotebook as exc:
+        raise SubmissionError(f"{path}: {exc}") from None
     recorded, questions = public_questions(path)
     name = assignment_name or recorded
-    public_files: list[Path] = []
-    if name:
-        try:
-            public_files = Assignment.find(name).public_files
-        except UnknownAssignment:
-            public_files = []
     if not questions:
         raise SubmissionError(f"{path}: the notebook has no public checks (no otter tests in its "
                               "metadata); is it the course's notebook?")
-    notebook = read_notebook(path)
+    public_files = _public_files(name, path)
     session = StudentSession(notebook.cells, [*public_files, path.resolve()],
                              limits or Limits(), real_otter=True)
     results = []
@@ -97,6 +101,19 @@ def check_notebook(path: Path, assignment_name: str | None = None,
     cells = tuple(o.describe() for o in outcomes if o.status != "ok")
     return CheckReport(path, name, tuple(results), cells, tuple(notebook.warnings) +
                        tuple(session.warnings))
+
+
+def _public_files(name: str | None, notebook: Path) -> list[Path]:
+    """The assignment's public data files if this checkout has them, else the notebook's neighbours."""
+    if name:
+        try:
+            return Assignment.find(name).public_files
+        except UnknownAssignment:
+            pass
+    siblings = sorted(p for p in notebook.resolve().parent.iterdir()
+                      if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")
+                      and p.stat().st_size <= MAX_PUBLIC_FILE_BYTES)
+    return siblings[:MAX_SIBLING_FILES]
 
 
 def render(report: CheckReport) -> str:

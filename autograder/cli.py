@@ -1,9 +1,14 @@
 """``python -m autograder``: assembles the commands; the work happens elsewhere.
 
+Commands: ``grade`` (TA: a batch into a gradebook, ``batch``), ``history`` (one
+student's gradings, ``store``), ``check`` (student: a notebook's public checks,
+``check``), ``bundle`` (a Gradescope autograder zip, ``bundle``).
+
 One place maps the project's errors to exit codes and one-line messages:
 0 success, 1 the run finished but some submissions could not be graded
-(status ``error``), 2 bad arguments or input, 130 interrupted (Ctrl-C; what
-finished is stored and the same command resumes).
+(status ``error``) or, for ``check``, some public check failed, 2 bad arguments
+or input, 130 interrupted (Ctrl-C; what finished is stored and the same command
+resumes).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .batch import BatchOutcome, grade_all
+from .bundle import build_bundle
+from .check import check_notebook, render
 from .errors import AutograderError
 from .results import STATUSES, SubmissionResult
 from .sandbox import Limits
@@ -60,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those with a stored result for the "
                             "same file, grader version and seed")
+    grade.add_argument("--hide-test-names", action="store_true",
+                       help="name hidden tests 'check N of M' in results.json and feedback "
+                            "(e.g. before the deadline); an export choice: scores unchanged, "
+                            "nothing regraded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar or table")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
@@ -69,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("student", help="student id")
     history.add_argument("--out", type=Path, required=True,
                          help="the output folder the grade command wrote (holds gradebook.sqlite)")
+    check = commands.add_parser(
+        "check", help="run a notebook's public checks (students)",
+        description="Run the notebook in the sandbox, then its public (otter) checks. Exit 0 "
+                    "when every public check passes, 1 otherwise. Hidden tests decide the grade.")
+    check.add_argument("notebook", type=Path, help="the .ipynb to check")
+    check.add_argument("--assignment", default=None,
+                       help="assignment name (default: the one recorded in the notebook)")
+    bundle = commands.add_parser(
+        "bundle", help="build a Gradescope autograder zip for an assignment",
+        description="Write OUT/NAME-gradescope-autograder.zip: setup.sh, run_autograder and "
+                    "only what grading needs (engine, graders, reference, public data).")
+    bundle.add_argument("assignment", help="assignment name, e.g. hw1")
+    bundle.add_argument("--out", type=Path, required=True, help="folder for the zip")
+    bundle.add_argument("--hide-test-names", action="store_true",
+                        help="Gradescope shows hidden tests as 'check N of M'")
     return parser
 
 
@@ -80,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _grade(args, console)
         if args.command == "history":
             return _history(args, console)
+        if args.command == "check":
+            return _check(args, console)
+        if args.command == "bundle":
+            return _bundle(args, console)
     except AutograderError as exc:
         console.print(f"autograder: error: {exc}", markup=False)
         return 2
@@ -122,7 +152,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
                                 seed=args.seed, limits=limits, on_result=on_result,
                                 on_start=on_start, force=args.force,
-                                argv=["python -m autograder", *sys.argv[1:]])
+                                argv=["python -m autograder", *sys.argv[1:]],
+                                show_test_names=not args.hide_test_names)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
@@ -130,6 +161,19 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if not args.quiet:
         _summary(outcome, console)
     return 1 if any(r.status == "error" for r in outcome.results) else 0
+
+
+def _check(args: argparse.Namespace, console: Console) -> int:
+    report = check_notebook(args.notebook, args.assignment)
+    console.print(render(report), markup=False)
+    return 0 if report.passed else 1
+
+
+def _bundle(args: argparse.Namespace, console: Console) -> int:
+    path = build_bundle(args.assignment, args.out, show_test_names=not args.hide_test_names)
+    console.print(f"wrote {path}: upload it as the Gradescope autograder of {args.assignment} "
+                  "(base image Ubuntu 22.04 or newer)", markup=False)
+    return 0
 
 
 def _summary(outcome: BatchOutcome, console: Console) -> None:

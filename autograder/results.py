@@ -2,6 +2,13 @@
 
 One ``SubmissionResult`` per submission, whatever happened to it. ``status``
 is one of ``STATUSES``; a score exists only for tests the trusted side saw pass.
+
+``results.json`` is student-visible (Gradescope shows it), so it carries only
+what a student may read: test messages (student-safe by construction), the
+hidden tests' names unless the TA hides them ("check 2 of 4"), and a generic
+message when grading failed for a reason that is not the student's. The full
+record, with the TA-only diagnostics in ``extra`` (``internal_errors``,
+``worker_output``, ``pytest_log``), goes to ``write_ta_log`` and the database.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import io
 import json
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +31,11 @@ STATUSES = {
     "error": "grading failed for a reason that is not the student's (see message); score 0",
     "missing": "no notebook was found for this student",
 }
+# What of ``SubmissionResult.extra`` may reach results.json; everything else is TA-only.
+STUDENT_EXTRA = ("restarts",)
+ERROR_MESSAGE_FOR_STUDENT = ("Grading failed for a reason that is not yours, so nothing was "
+                             "scored yet; the course staff have the details.")
+TA_LOG_DIR = "_ta_logs"  # not a possible student id (those start with a letter or digit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +80,51 @@ class SubmissionResult:
     def score(self) -> float:
         return float(sum(t.points for t in self.tests))
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> SubmissionResult:
+        """Rebuild a result from ``to_record()`` output (as read back from JSON)."""
+        fields = dict(record)
+        fields["tests"] = tuple(TestOutcome(**test) for test in fields.get("tests", ()))
+        fields["notes"] = tuple(fields.get("notes", ()))
+        fields["cells"] = tuple(fields.get("cells", ()))
+        return cls(**fields)
+
+    @property
+    def student_message(self) -> str:
+        """``message`` as a student may read it: the details of an ``error`` are the TA's."""
+        return ERROR_MESSAGE_FOR_STUDENT if self.status == "error" else self.message
+
+    def test_labels(self, *, show_test_names: bool = True) -> list[str]:
+        """Each test's name, or "check N of M" (N counted within its question) when hidden."""
+        if show_test_names:
+            return [test.name for test in self.tests]
+        totals, seen = Counter(t.question for t in self.tests), Counter[str]()
+        labels = []
+        for test in self.tests:
+            seen[test.question] += 1
+            labels.append(f"check {seen[test.question]} of {totals[test.question]}")
+        return labels
+
     def question_scores(self) -> dict[str, float]:
         earned = dict.fromkeys(self.questions, 0.0)
         for test in self.tests:
             earned[test.question] = earned.get(test.question, 0.0) + test.points
         return earned
 
-    def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json: score, tests[], output, plus our own fields."""
+    def to_gradescope(self, *, show_test_names: bool = True) -> dict[str, Any]:
+        """Gradescope's results.json (student-visible): score, tests[], output, our own fields."""
+        labels = self.test_labels(show_test_names=show_test_names)
         tests = [{
-            "name": f"{t.question}: {t.name}",
+            "name": f"{t.question}: {label}",
             "score": t.points,
             "max_score": t.max_points,
             "status": "passed" if t.passed else "failed",
             "output": t.feedback if not t.passed else "Passed.",
             "tags": [t.question],
             "visibility": "visible",
-        } for t in self.tests]
-        output = [f"Status: {self.status}." + (f" {self.message}" if self.message else "")]
+        } for t, label in zip(self.tests, labels, strict=True)]
+        message = self.student_message
+        output = [f"Status: {self.status}." + (f" {message}" if message else "")]
         output += [f"Note: {note}" for note in self.notes]
         output += [f"Notebook: {line}" for line in self.cells]
         return {
@@ -95,10 +135,10 @@ class SubmissionResult:
             "stdout_visibility": "hidden",
             "tests": tests,
             "extra_data": {
-                "student_id": self.student_id, "status": self.status, "message": self.message,
+                "student_id": self.student_id, "status": self.status, "message": message,
                 "seed": self.seed, "source": self.source, "grader_version": self.grader_version,
                 "questions": self.question_scores(), "seconds": round(self.seconds, 3),
-                **self.extra,
+                **{key: self.extra[key] for key in STUDENT_EXTRA if key in self.extra},
             },
         }
 
@@ -119,9 +159,22 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_results_json(result: SubmissionResult, out_dir: Path) -> Path:
+def write_results_json(result: SubmissionResult, out_dir: Path, *,
+                       show_test_names: bool = True) -> Path:
+    """``OUT/<student_id>/results.json``: the student-visible Gradescope file."""
     path = out_dir / result.student_id / "results.json"
-    atomic_write(path, json.dumps(result.to_gradescope(), indent=2, allow_nan=False) + "\n")
+    data = result.to_gradescope(show_test_names=show_test_names)
+    atomic_write(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def write_ta_log(result: SubmissionResult, out_dir: Path) -> Path:
+    """``OUT/_ta_logs/<student_id>.json``: the full record, TA-only diagnostics included.
+
+    Kept out of the student's folder so ``OUT/<student_id>/`` can be handed back as is.
+    """
+    path = out_dir / TA_LOG_DIR / f"{result.student_id}.json"
+    atomic_write(path, json.dumps(result.to_record(), indent=2, default=str) + "\n")
     return path
 
 

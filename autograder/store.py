@@ -8,9 +8,9 @@ or none of it. ``results`` rows are gradings; a later run that reuses a stored
 result only adds a row to ``reuses``.
 
 What may not happen here: grading, talking to student code, or writing the
-exports (``batch`` writes ``gradebook.csv`` and ``results.json`` from what this
-module returns). Records are stored as JSON and rebuilt as plain dataclasses;
-nothing is unpickled or evaluated.
+exports (``batch`` writes ``gradebook.csv``, each student's ``results.json`` and
+feedback, and the TA logs from what this module returns). Records are stored as
+JSON and rebuilt as plain dataclasses; nothing is unpickled or evaluated.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from .errors import AutograderError
-from .results import SubmissionResult, TestOutcome
+from .results import SubmissionResult
 
 DB_NAME = "gradebook.sqlite"
 SCHEMA_VERSION = 1
@@ -236,12 +236,8 @@ def _stored(row: tuple[Any, ...]) -> StoredResult:
 
 
 def result_from_record(record: dict[str, Any]) -> SubmissionResult:
-    """Rebuild a ``SubmissionResult`` from ``to_record()`` output (as read back from JSON)."""
-    fields = dict(record)
-    fields["tests"] = tuple(TestOutcome(**test) for test in fields.get("tests", ()))
-    fields["notes"] = tuple(fields.get("notes", ()))
-    fields["cells"] = tuple(fields.get("cells", ()))
-    return SubmissionResult(**fields)
+    """Rebuild a ``SubmissionResult`` from ``to_record()`` output (``SubmissionResult.from_record``)."""
+    return SubmissionResult.from_record(record)
 
 
 @contextlib.contextmanager

@@ -1380,11 +1380,15 @@ def test_one_record_per_submission(batch: Batch) -> None:
 
 def test_out_folder_has_only_engine_files(bwrap_batch: Batch) -> None:
     """Nothing a submission wrote reached the out folder: each student folder holds only the
-    engine's results.json, and no file anywhere in it carries the forged text."""
+    engine's results.json and feedback, the TA logs only the engine's logs, and no file
+    anywhere in it carries the forged text."""
     for folder in bwrap_batch.out.iterdir():
-        if folder.is_dir():
+        if folder.name == "_ta_logs":
+            assert {p.name for p in folder.iterdir()} <= {f"{s}.json" for s in bwrap_batch.results}
+        elif folder.is_dir():
             assert folder.name in bwrap_batch.results
-            assert sorted(p.name for p in folder.iterdir()) == ["results.json"]
+            assert sorted(p.name for p in folder.iterdir()) == [
+                "feedback.html", "feedback.md", "results.json"]
     for path in bwrap_batch.out.rglob("*"):
         if path.is_file():
             assert b"FORGED" not in path.read_bytes(), path

@@ -1,0 +1,95 @@
+"""``python -m autograder bundle hw1``: a Gradescope autograder zip with what grading needs only.
+
+The zip's ``run_autograder`` really runs here, with the ``/autograder`` paths moved into a
+temporary folder and the current venv standing in for the one ``setup.sh`` would build; it
+grades in its own processes, never in this one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.bundle import build_bundle
+from autograder.catalog import PROJECT_ROOT
+from autograder.errors import UnknownAssignment
+
+EXAMPLE = PROJECT_ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
+ENGINE = sorted(f"autograder/{p.name}" for p in (PROJECT_ROOT / "autograder").glob("*.py"))
+EXPECTED = sorted([
+    "README.md", "setup.sh", "run_autograder", "pyproject.toml", *ENGINE,
+    "autograder/graders/__init__.py", "autograder/graders/pytest.ini", "autograder/graders/hw1.py",
+    "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
+])
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return build_bundle("hw1", tmp_path_factory.mktemp("bundle"))
+
+
+def test_the_zip_holds_exactly_what_grading_needs(bundle):
+    """Engine, hw1's graders, reference and data, the scripts: no examples, master, notebooks."""
+    assert bundle.name == "hw1-gradescope-autograder.zip"
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+    assert names == EXPECTED
+    assert not [n for n in names if "examples" in n or n.endswith(".ipynb") or "master" in n]
+
+
+def test_the_scripts_are_executable_and_say_what_they_install(bundle):
+    with zipfile.ZipFile(bundle) as archive:
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert not modes["autograder/graders/hw1.py"] & stat.S_IXUSR
+    assert "apt-get install -y -qq bubblewrap python3-venv" in setup
+    assert 'pip install --quiet -e "$SOURCE"' in setup
+    assert "grade hw1 " in run and "--hide-test-names" not in run
+    for script in (setup, run):
+        subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+
+
+def test_building_twice_gives_the_same_bytes(bundle, tmp_path):
+    assert build_bundle("hw1", tmp_path).read_bytes() == bundle.read_bytes()
+
+
+def test_hidden_test_names_are_baked_into_run_autograder(tmp_path):
+    with zipfile.ZipFile(build_bundle("hw1", tmp_path, show_test_names=False)) as archive:
+        assert "--hide-test-names" in archive.read("run_autograder").decode()
+
+
+def test_an_unknown_assignment_is_refused(tmp_path):
+    with pytest.raises(UnknownAssignment):
+        build_bundle("hw9", tmp_path)
+
+
+def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
+    """Unzipped as Gradescope would, run on 2023001.ipynb: a valid results.json scoring 100."""
+    source, root = tmp_path / "source", tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(source)
+        for info in archive.infolist():  # extractall drops the modes
+            os.chmod(source / info.filename, info.external_attr >> 16 & 0o777)
+    (root / "submission").mkdir(parents=True)
+    (root / "submission" / "hw1.ipynb").write_bytes(EXAMPLE.read_bytes())
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_SOURCE": str(source),
+           "AUTOGRADER_PYTHON": sys.executable}
+    run = subprocess.run([str(source / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=180, cwd=tmp_path, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == results["max_score"] == 100
+    assert results["extra_data"]["status"] == "graded"
+    assert len(results["tests"]) > 7 and {t["status"] for t in results["tests"]} == {"passed"}
+    for test in results["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
+    assert results["extra_data"]["source"] == "submission/hw1.ipynb"

@@ -1,0 +1,66 @@
+"""``python -m autograder check NOTEBOOK``: the student's public checks, outside Jupyter.
+
+Each run is a subprocess (the notebook runs in the sandbox, never in this process). Exit 0
+when every public check passes, 1 when some fails, 2 (one line) when the input is not a
+notebook with public checks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "solutions" / "hw1" / "examples"
+SKELETON = REPO / "assignments" / "hw1" / "hw1.ipynb"
+REFERENCE = REPO / "solutions" / "hw1" / "reference.py"
+
+
+def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "autograder", "check", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+
+
+def verdicts(stdout: str) -> dict[str, str]:
+    return {line.split()[1]: line.split()[0] for line in stdout.splitlines()
+            if line.startswith(("PASSED  ", "FAILED  "))}
+
+
+def test_a_partly_wrong_notebook_fails_some_checks():
+    """Per question PASSED/FAILED with otter's output for failures; exit 1; hidden tests named."""
+    run = check(EXAMPLES / "2023002" / "homework1_final.ipynb")
+    assert run.returncode == 1, run.stderr
+    assert verdicts(run.stdout) == {
+        "perceptron": "PASSED", "sigmoid": "PASSED", "neural_network": "FAILED",
+        "mean_squared_error": "FAILED", "sigmoid_cross_entropy": "PASSED", "softmax": "FAILED",
+        "softmax_cross_entropy": "PASSED"}
+    assert "4 of 7 questions pass their public checks." in run.stdout
+    assert "hidden tests" in run.stdout
+
+
+def test_the_skeleton_filled_with_the_reference_passes_every_check(tmp_path):
+    """The student notebook plus the reference solution (a last cell) passes: exit 0."""
+    notebook = nbformat.read(SKELETON, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(REFERENCE.read_text()))
+    path = tmp_path / "hw1.ipynb"
+    nbformat.write(notebook, path)
+    run = check(path, "--assignment", "hw1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert set(verdicts(run.stdout).values()) == {"PASSED"} and len(verdicts(run.stdout)) == 7
+
+
+@pytest.mark.parametrize("content, message", [
+    ("print('not a notebook')\n", "not valid JSON"),
+    (nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])),
+     "no public checks"),
+], ids=["not-json", "no-public-checks"])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
+    path = tmp_path / "homework.ipynb"
+    path.write_text(content)
+    run = check(path)
+    assert run.returncode == 2
+    assert len(run.stdout.strip().splitlines()) == 1 and message in run.stdout
