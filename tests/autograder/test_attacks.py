@@ -590,7 +590,9 @@ READ_SECRETS = dedent('''
         use(path, text)
 
     # mount discovery: walk every mount point that is not the system or the Python install
-    skip = ("/usr", "/etc", "/proc", "/dev", "/sys", "/root/.pyenv", "/work/main/.venv", "/opt/autograder")
+    import sys
+    skip = ("/usr", "/etc", "/proc", "/dev", "/sys", os.path.realpath(sys.base_prefix),
+            os.path.realpath(sys.prefix), "/opt/autograder")
     points = set()
     for line in open("/proc/self/mountinfo"):
         point = line.split()[4]
@@ -685,12 +687,13 @@ PLANT_CHECK = dedent('''
 ''')
 
 TAMPER_SUBMISSIONS = dedent('''
-    import os
+    import os, sys
     touched = []
     for line in open("/proc/self/mountinfo"):
         point = line.split()[4]
-        if point == "/" or point.startswith(("/usr", "/etc", "/proc", "/dev", "/sys", "/root/.pyenv",
-                                             "/work/main/.venv")):
+        if point == "/" or point.startswith(("/usr", "/etc", "/proc", "/dev", "/sys",
+                                             os.path.realpath(sys.base_prefix),
+                                             os.path.realpath(sys.prefix))):
             continue
         for folder, dirs, files in os.walk(point):
             for name in files:
@@ -1111,7 +1114,9 @@ def write_notebook(path: Path, cells: tuple[str, ...]) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    # attacks name the repository as /work/main; aim them at wherever this checkout lives
+    notebook.cells = [nbformat.v4.new_code_cell(source.replace("/work/main", str(REPO)))
+                      for source in cells]
     nbformat.write(notebook, str(path))
 
 
