@@ -73,8 +73,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     elif plugin.internal_errors:
         notes.append(f"{len(plugin.internal_errors)} test(s) hit an internal grader error")
     if session.timed_out and status == "graded":
-        status, message = "timeout", "the notebook used up its total time limit; " \
-            "checks that could not run scored 0"
+        status = "timeout"
+        message = "the notebook used up its total time limit; checks that could not run scored 0"
     extra = {"restarts": session.restarts, "internal_errors": plugin.internal_errors,
              "worker_output": session.output()[-4000:], "pytest_log": log[-4000:]}
     return SubmissionResult(status=status, message=message, tests=tests, notes=tuple(notes),

@@ -15,11 +15,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from . import protocol
-from .errors import (BadReply, MissingName, StudentError, StudentException, StudentTimeout,
-                     WorkerDied)
+from .errors import (
+    BadReply,
+    MissingName,
+    StudentError,
+    StudentException,
+    StudentTimeout,
+    WorkerDied,
+)
 from .notebook import Cell
 from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
 
@@ -93,9 +99,8 @@ class StudentSession:
         if remaining <= 0:
             self.timed_out = True
             return CellOutcome(cell.index, "skipped", evalue="the notebook's total time ran out")
-        if self._worker is None or not self._worker.alive:
-            if not self._restart():
-                return CellOutcome(cell.index, "skipped", evalue="the notebook's process kept dying")
+        if not self._ensure_worker():
+            return CellOutcome(cell.index, "skipped", evalue="the notebook's process kept dying")
         assert self._worker is not None
         seconds = min(self.limits.cell_seconds, remaining)
         try:
@@ -108,6 +113,10 @@ class StudentSession:
         return CellOutcome(
             cell.index, _text(reply.get("status"), 20) or "error", _text(reply.get("ename"), 80),
             _text(reply.get("evalue"), 500), _text(reply.get("output"), 4096))
+
+    def _ensure_worker(self) -> bool:
+        """A live worker, restarted (cells replayed) if the last one died; False if impossible."""
+        return (self._worker is not None and self._worker.alive) or self._restart()
 
     def _restart(self) -> bool:
         """A fresh worker with the cells that completed before replayed; False if out of tries."""
@@ -152,9 +161,8 @@ class StudentSession:
         if remaining <= 0:
             self.timed_out = True
             raise StudentTimeout("the notebook used up its total time limit before this check")
-        if self._worker is None or not self._worker.alive:
-            if not self._restart():
-                raise WorkerDied(f"`{name}` could not be checked: the notebook's process kept dying")
+        if not self._ensure_worker():
+            raise WorkerDied(f"`{name}` could not be checked: the notebook's process kept dying")
         assert self._worker is not None
         seconds = min(seconds, remaining)
         try:
@@ -177,7 +185,7 @@ class StudentSession:
         if self._worker is not None:
             self._worker.close()
 
-    def __enter__(self) -> StudentSession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

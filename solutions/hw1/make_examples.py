@@ -70,46 +70,37 @@ def softmax_cross_entropy(y_hat, y):
 ''',
 }
 
-PARTLY_WRONG = dict(CORRECT, **{
-    "neural_network": '''
+PARTLY_WRONG = dict(CORRECT, neural_network='''
 def neural_network(x, w1, w2):
     # bias unit first instead of last: not the lecture's layout
     a1 = np.concatenate([[[1]], x], 0)
     a2 = np.concatenate([[[1]], sigmoid(np.dot(w1, a1))], 0)
     return sigmoid(np.dot(w2, a2))
-''',
-    "predict": '''
+''', predict='''
 def predict(x, w1, w2):
     return float(np.argmax(neural_network(x, w1, w2)))
-''',
-    "mean_squared_error": '''
+''', mean_squared_error='''
 def mean_squared_error(y_hat, y):
     return float(np.mean((y_hat - y) ** 2))  # a mean, not the slide's sum
-''',
-    "softmax": '''
+''', softmax='''
 def softmax(z):
     return np.exp(z) / np.sum(np.exp(z))  # overflows for large z
-''',
-})
+''')
 
-BLACKBOARD_LATEST = dict(CORRECT, **{
-    "perceptron": '''
+BLACKBOARD_LATEST = dict(CORRECT, perceptron='''
 def perceptron(x1, x2, w):
     return int(w[0] + w[1] * x1 + w[2] * x2 > 0)  # > instead of >=
-''',
-    "sigmoid": '''
+''', sigmoid='''
 import math
 
 def sigmoid(x):
     if np.isscalar(x):
         return 1 / (1 + math.exp(-x))
     return [1 / (1 + math.exp(-v)) for v in np.ravel(x)]  # a list, not an ndarray
-''',
-    "sigmoid_cross_entropy": '''
+''', sigmoid_cross_entropy='''
 def sigmoid_cross_entropy(y_hat, y):
     return float(np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))  # sign flipped
-''',
-})
+''')
 
 MISSING_LAST = {k: v for k, v in CORRECT.items() if k != "softmax_cross_entropy"}
 

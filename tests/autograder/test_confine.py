@@ -25,9 +25,8 @@ def test_cgroup_limits_memory_of_a_process_and_is_removed():
     group = Cgroup.create(f"autograder-test-{os.getpid()}", 64 * 2**20, 8)
     if group is None:
         pytest.skip("no writable cgroup file system on this machine")
-    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read();"
-                              "b = bytearray(256 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
-                             stdin=subprocess.PIPE)
+    hog = "import sys; sys.stdin.read(); b = bytearray(256 * 2**20); b[::4096] = b'x' * 65536"
+    child = subprocess.Popen([sys.executable, "-c", hog], stdin=subprocess.PIPE)
     try:
         group.add(child.pid)
         assert group.pids() == {child.pid}
