@@ -20,6 +20,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class Cgroup:
     def create(cls, name: str, memory_bytes: int, processes: int) -> Cgroup | None:
         if os.geteuid() != 0:
             return None
+        _sweep_stale()
         for make in (_create_v2, _create_v1):
             with contextlib.suppress(OSError):
                 paths = make(name, memory_bytes, processes)
@@ -124,6 +126,27 @@ class Cgroup:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+STALE = re.compile(r"autograder-(\d+)-\d+")
+
+
+@functools.cache
+def _sweep_stale() -> None:
+    """Remove empty cgroups left by grading processes that were killed (once per process)."""
+    parents = []
+    for controller in ("", "memory", "pids"):
+        with contextlib.suppress(OSError, ValueError):
+            own = _own_cgroup(controller)
+            if own is not None:
+                parents.append((CGROUP_ROOT / controller / own) if controller else CGROUP_ROOT / own)
+    for parent in parents:
+        with contextlib.suppress(OSError):
+            for entry in parent.iterdir():
+                match = STALE.fullmatch(entry.name)
+                if match and entry.is_dir() and not Path(f"/proc/{match[1]}").exists():
+                    with contextlib.suppress(OSError):
+                        entry.rmdir()  # fails, harmlessly, if a process is still inside
 
 
 def _own_cgroup(controller: str) -> Path | None:

@@ -28,6 +28,7 @@ import contextlib
 import functools
 import itertools
 import json
+import multiprocessing.util
 import os
 import secrets
 import select
@@ -508,6 +509,7 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
         for other in _SANDBOXES.values():  # one warm sandbox per grading process
             other.close()
         _SANDBOXES.clear()
+        _close_at_exit(os.getpid())
         sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter)
     try:
         return sandbox.spawn()
@@ -517,11 +519,19 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
         return sandbox.spawn()
 
 
-@atexit.register
 def close_sandboxes() -> None:
     for sandbox in _SANDBOXES.values():
         sandbox.close()
     _SANDBOXES.clear()
+
+
+@functools.cache
+def _close_at_exit(pid: int) -> None:
+    """Close this process's sandboxes when it exits: atexit for a plain process, a
+    multiprocessing finalizer for a pool worker (which skips atexit and clears the
+    finalizers it inherited, so this is registered in the process itself)."""
+    atexit.register(close_sandboxes)
+    multiprocessing.util.Finalize(None, close_sandboxes, exitpriority=10)
 
 
 def _exited(pidfd: int) -> bool:

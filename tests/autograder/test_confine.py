@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,26 @@ def test_cgroup_limits_memory_of_a_process_and_is_removed():
         child.kill()
         group.remove()
     assert all(not path.exists() for path in group.paths)
+
+
+@pytest.mark.skipif(not ROOT, reason="cgroups are only made as root (CI runs as root)")
+def test_a_grading_run_leaves_no_cgroup_behind(tmp_path):
+    """The grading processes close their sandboxes at exit, cgroups included."""
+    from autograder.confine import CGROUP_ROOT, _own_cgroup
+
+    def ours() -> set[str]:
+        found = set()
+        for controller in ("memory", "pids"):
+            own = _own_cgroup(controller)
+            folder = CGROUP_ROOT / controller / own if own is not None else None
+            if folder is not None and folder.is_dir():
+                found |= {p.name for p in folder.iterdir() if p.name.startswith("autograder-")}
+        return found
+
+    before = ours()
+    examples = Path(__file__).resolve().parents[2] / "solutions" / "hw1" / "examples"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(examples),
+                          "--out", str(tmp_path / "out"), "--quiet"], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ours() - before == set()
