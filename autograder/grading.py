@@ -27,10 +27,16 @@ from .results import SubmissionResult, TestOutcome
 from .sandbox import Limits, WorkerGone
 from .session import StudentSession
 
-PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:warnings",
-               "-p", "no:randomly", "-p", "no:xdist", "--no-header", "-q",
-               "--assert=plain", "-o", "addopts=", "-o", "python_functions=test_*",
-               "--capture=sys"]
+PYTEST_ARGS = ["--no-header", "-q", "--assert=plain", "-o", "addopts=",
+               "-o", "python_functions=test_*", "--capture=sys",
+               # built-in plugins the graders do not use; each costs time in every session
+               # (unraisableexception alone runs gc.collect() at every session's end)
+               *(arg for name in ("cacheprovider", "stepwise", "warnings", "unraisableexception",
+                                  "threadexception", "doctest", "junitxml", "pastebin",
+                                  "legacypath", "tmpdir", "recwarn", "logging", "faulthandler",
+                                  "setuponly", "setupplan", "debugging", "nose", "randomly",
+                                  "xdist")
+                 for arg in ("-p", f"no:{name}"))]
 
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,
