@@ -45,7 +45,8 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -161,7 +162,8 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
             book.finish_run(run_id, "interrupted")
             raise
         book.finish_run(run_id, "finished")
-        exported = export(book, assignment, out, show_test_names=show_test_names)
+        exported = export(book, assignment, out, show_test_names=show_test_names,
+                          already={r.student_id for r in graded})
     atomic_write(out / "run.txt", f"assignment: {assignment.name}\nrun: {run_id}\n"
                  f"seed: {plan.seed}\ngrader_version: {version}\n"
                  f"submissions: {len(submissions)}\ngraded: {len(graded)}\n"
@@ -177,11 +179,15 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
 
 
 def export(book: Gradebook, assignment: Assignment, out: Path, *,
-           show_test_names: bool = True) -> int:
-    """Rewrite ``gradebook.csv`` and every student's files from the latest stored results."""
+           show_test_names: bool = True, already: Collection[str] = ()) -> int:
+    """Rewrite ``gradebook.csv`` and every student's files from the latest stored results.
+
+    ``already``: students whose files were written from their latest result in this run.
+    """
     latest = [stored.result for stored in book.latest(assignment.name).values()]
     for result in latest:
-        export_student(result, assignment, out, show_test_names=show_test_names)
+        if result.student_id not in already:
+            export_student(result, assignment, out, show_test_names=show_test_names)
     write_gradebook(latest, list(assignment.questions), out / "gradebook.csv")
     return len(latest)
 
@@ -205,28 +211,49 @@ def submission_sha256(submission: Submission) -> str:
     return digest.hexdigest()
 
 
+POOL_TRIES = 3  # a submission in flight when a grading process dies is retried this often
+
+
 def _run_pool(assignment: Assignment, work: list[tuple[Submission, str]], seed: int,
               limits: Limits, jobs: int, version: str,
-              record: Callable[[SubmissionResult, str], None]) -> None:
-    if not work:
-        return
+              record: Callable[[SubmissionResult, str], None],
+              grade: Callable[..., SubmissionResult] = grade_submission) -> None:
+    """Grade ``work`` in a process pool; a pool broken by a dying process is replaced.
+
+    The submissions that were pending when a grading process died are graded
+    again in a fresh pool, up to ``POOL_TRIES`` times each; after that they get
+    an ``error`` record (and are retried by the next run, as every error is).
+    """
+    pending = list(work)
+    tries = {submission.student_id: 0 for submission, _ in work}
     context = multiprocessing.get_context("forkserver")
-    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context,
-                                  initializer=_init_grading_process)
-    try:
-        futures = {pool.submit(grade_submission, assignment, submission, seed=seed,
-                               limits=limits): (submission, sha256)
-                   for submission, sha256 in work}
-        for future in cf.as_completed(futures):
-            submission, sha256 = futures[future]
-            result = _result_of(future, submission, assignment, seed)
-            if result.grader_version != version:  # the version this batch decided on
-                result = dataclasses.replace(result, grader_version=version)
-            record(result, sha256)
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
+    while pending:
+        pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context,
+                                      initializer=_init_grading_process)
+        broken: list[tuple[Submission, str]] = []
+        try:
+            futures = {pool.submit(grade, assignment, submission, seed=seed,
+                                   limits=limits): (submission, sha256)
+                       for submission, sha256 in pending}
+            for future in cf.as_completed(futures):
+                submission, sha256 = futures[future]
+                if isinstance(future.exception(), BrokenProcessPool):
+                    tries[submission.student_id] += 1
+                    if tries[submission.student_id] < POOL_TRIES:
+                        broken.append((submission, sha256))
+                        continue
+                result = _result_of(future, submission, assignment, seed)
+                if result.grader_version != version:  # the version this batch decided on
+                    result = dataclasses.replace(result, grader_version=version)
+                record(result, sha256)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
+        if broken:
+            print(f"autograder: a grading process died; grading {len(broken)} submission(s) "
+                  "again in a new pool", file=sys.stderr)
+        pending = broken
 
 
 def _stop(pool: cf.ProcessPoolExecutor) -> None:

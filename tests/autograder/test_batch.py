@@ -145,3 +145,33 @@ def test_plan_regrades_errors_and_keeps_the_stored_seed(tmp_path):
                                               grader_version="v1"), sha)
         assert len(plan_run(book, "hw1", "v1", [submission], seed=None).reused) == 1
         assert len(plan_run(book, "hw1", "v1", [submission], None, force=True).to_grade) == 1
+
+
+def test_a_dying_grading_process_costs_a_retry_not_a_grade(tmp_path):
+    """Submissions pending when a grading process dies are graded again in a new pool;
+    one that kills every process it runs in ends as an `error` record after POOL_TRIES."""
+    import pool_helpers
+
+    from autograder import batch
+    from autograder.catalog import Assignment
+    from autograder.intake import Submission
+    from autograder.sandbox import Limits
+
+    hw1 = Assignment.find("hw1")
+    work = []
+    for sid in ("s1", "s2"):
+        path = tmp_path / f"{sid}.ipynb"
+        path.write_text("{}")
+        work.append((Submission(sid, path), "sha"))
+    recorded: dict[str, str] = {}
+
+    def record(result, sha256):
+        recorded[result.student_id] = result.status
+
+    batch._run_pool(hw1, work, 1, Limits(), 1, hw1.version, record, grade=pool_helpers.die_once)
+    assert recorded == {"s1": "graded", "s2": "graded"}
+
+    recorded.clear()
+    batch._run_pool(hw1, work[:1], 1, Limits(), 1, hw1.version, record,
+                    grade=pool_helpers.always_die)
+    assert recorded == {"s1": "error"}
