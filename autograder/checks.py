@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.errors import redact_numbers
 from autograder.protocol import Unsupported
 
 DEFAULT_RTOL = 1e-5
@@ -51,7 +52,7 @@ def describe(value: Any) -> str:
     'ndarray of shape (3, 1) and dtype float64'
     """
     if isinstance(value, Unsupported):
-        return f"Unsupported type {value.type_name}"
+        return f"Unsupported type {redact_numbers(value.type_name)}"  # names are student-made
     if type(value) is np.ndarray:
         return f"ndarray of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, np.generic):  # before float: np.float64 subclasses float

@@ -62,6 +62,7 @@ class StudentException(StudentError):
 
     def __init__(self, name: str, ename: str, evalue: str) -> None:
         evalue = redact_numbers(evalue if len(evalue) <= 300 else evalue[:300] + "...")
+        ename = redact_numbers(ename)  # a class made at run time can carry an input in its name
         super().__init__(f"`{name}` raised {ename}: {evalue}" if evalue else f"`{name}` raised {ename}")
         self.ename = ename
         self.evalue = evalue

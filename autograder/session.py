@@ -25,6 +25,7 @@ from .errors import (
     StudentException,
     StudentTimeout,
     WorkerDied,
+    redact_numbers,
 )
 from .notebook import Cell
 from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
@@ -202,7 +203,8 @@ def _value_of(name: str, reply: dict[str, Any]) -> Any:
     if status == "missing":
         raise MissingName.for_name(name)
     if status == "not_callable":
-        raise StudentError(f"`{name}` is not a function (it is a {_text(reply.get('type'), 80)})")
+        kind = redact_numbers(_text(reply.get("type"), 80))
+        raise StudentError(f"`{name}` is not a function (it is a {kind})")
     if status == "exception":
         raise StudentException(name, _text(reply.get("ename"), 80), _text(reply.get("evalue"), 500))
     if status == "interrupted":

@@ -505,3 +505,11 @@ def test_messages_never_reveal_values_or_tolerances(name, call):
     forbidden += [f"{number:.3g}" for number in EXPECTED.ravel()]
     for text in forbidden:
         assert text not in message, f"{name}: {text!r} leaked into {message!r}"
+
+
+def test_unsupported_type_names_are_redacted():
+    """A returned object whose class is named after an input does not echo it."""
+    from autograder.checks import describe
+    from autograder.protocol import Unsupported
+
+    assert describe(Unsupported("0.12345")) == "Unsupported type #"

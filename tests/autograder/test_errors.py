@@ -14,3 +14,9 @@ def test_student_exception_text_has_numbers_redacted():
 def test_named_constructors_say_what_happened():
     assert MissingName.for_name("xor").feedback == "`xor` is not defined in the notebook"
     assert "within 5 s" in StudentTimeout.for_call("sigmoid", 5).feedback
+
+
+def test_exception_class_names_made_from_inputs_are_redacted_too():
+    """`type(str(x), (Exception,), {})` cannot smuggle an input out through its name."""
+    feedback = StudentException("f", "E0.7302", "").feedback
+    assert "0.7302" not in feedback and feedback == "`f` raised E#"
