@@ -26,7 +26,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import itertools
 import json
 import multiprocessing.util
 import os
@@ -34,51 +33,36 @@ import secrets
 import select
 import shutil
 import signal
-import site
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .channel import Channel, ChannelBroken, ChannelClosed, ChannelTimeout
 from .confine import Cgroup, seccomp_fd
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_DIR.parent
-SANDBOX_HOME = "/home/student"
-SANDBOX_LIB = "/opt/autograder"
-UID_BASE = 61000
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Resource limits for one submission, all enforced from outside the worker."""
-
-    cell_seconds: float = 10.0
-    call_seconds: float = 5.0
-    submission_seconds: float = 120.0
-    startup_seconds: float = 30.0
-    interrupt_grace_seconds: float = 1.0
-    cpu_seconds: int = 60
-    memory_bytes: int = 1024 * MiB
-    processes: int = 32
-    file_bytes: int = 16 * MiB
-    scratch_bytes: int = 64 * MiB
-    open_files: int = 256
-    output_bytes: int = 64 * 1024
-    reply_bytes: int = 8 * MiB
-    restarts: int = 3
-
-    def __post_init__(self) -> None:
-        for name in self.__slots__:
-            if getattr(self, name) <= 0:
-                raise ValueError(f"limit {name} must be positive, got {getattr(self, name)!r}")
+from .launch import (  # noqa: F401 - Limits, MiB, bubblewrap_problem: the sandbox's public API
+    PACKAGE_DIR,
+    SANDBOX_HOME,
+    SANDBOX_LIB,
+    SERIAL,
+    UID_BASE,
+    Limits,
+    MiB,
+    bind_flags,
+    bubblewrap_problem,
+    describe_exit,
+    exited,
+    fallback_drop,
+    namespace_flags,
+    prlimit,
+    same_namespace,
+    same_session,
+    setpriv,
+    worker_env,
+)
 
 
 class WorkerGone(Exception):
@@ -94,121 +78,6 @@ class WorkerTimeout(Exception):
     """The request ran past its deadline and was interrupted; the worker lives."""
 
 
-@functools.cache
-def bubblewrap_problem() -> str | None:
-    """None if bubblewrap works here, else why not (checked once per process)."""
-    if os.environ.get("AUTOGRADER_NO_BWRAP"):
-        return "bubblewrap disabled by AUTOGRADER_NO_BWRAP"
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return "bubblewrap (bwrap) is not installed"
-    command = [bwrap, *_namespace_flags(), *_bind_flags(), "--", sys.executable, "-c", "pass"]
-    try:
-        result = subprocess.run(command, capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap could not start: {exc}"
-    if result.returncode != 0:
-        return f"bubblewrap could not start: {result.stderr.decode(errors='replace').strip()[:300]}"
-    return None
-
-
-def _namespace_flags() -> list[str]:
-    flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1"]
-    if os.geteuid() == 0:  # real root: drop to a uid of our own with setpriv inside
-        flags += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    else:  # an ordinary user: a user namespace is the only way in
-        flags += ["--unshare-user", "--disable-userns"]
-    return flags
-
-
-def _python_dirs() -> list[str]:
-    """The interpreter's own directories: prefixes and sysconfig paths, nothing else.
-
-    Never ``sys.path`` as a whole: it holds the working directory (a TA's
-    grading folder) and the project's source tree (graders, solutions).
-    """
-    wanted = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for scheme_path in ("stdlib", "platstdlib", "purelib", "platlib"):
-        wanted.add(sysconfig.get_paths()[scheme_path])
-    wanted.update(site.getsitepackages())
-    root = str(PROJECT_ROOT)
-    venv = os.path.realpath(sys.prefix)
-    kept: list[str] = []
-    for path in sorted({os.path.realpath(p) for p in wanted if os.path.isdir(p)}):
-        if path in ("/usr", "/etc") or path.startswith(("/usr/", "/etc/")):
-            continue  # bound as a whole
-        if (path == root or path.startswith(root + os.sep)) and not (
-                path == venv or path.startswith(venv + os.sep)):
-            continue  # never the project's tree, only its virtual environment
-        if any(path.startswith(k + os.sep) for k in kept):
-            continue
-        kept.append(path)
-    return kept
-
-
-def _bind_flags() -> list[str]:
-    flags = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-             "--proc", "/proc", "--dev", "/dev"]
-    made: set[str] = {"/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/proc", "/dev", "/",
-                      "/tmp", "/home", SANDBOX_HOME}
-    for path in _python_dirs():
-        for parent in reversed(Path(path).parents):
-            if str(parent) not in made:
-                flags += ["--perms", "0755", "--dir", str(parent)]
-                made.add(str(parent))
-        flags += ["--ro-bind", path, path]
-        made.add(path)
-    return flags
-
-
-def worker_env() -> dict[str, str]:
-    env = {
-        "HOME": SANDBOX_HOME, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed on some CPUs
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
-
-
-_SERIAL = itertools.count()
-
-
-def _setpriv(uid: int) -> list[str]:
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-
-
-@functools.cache
-def _fallback_can_drop(uid: int) -> bool:
-    """Whether the interpreter still starts as ``uid`` (it may live under a private home)."""
-    command = [*_setpriv(uid), sys.executable, "-E", "-s", "-c", "import numpy, IPython"]
-    try:
-        return subprocess.run(command, capture_output=True, timeout=60, cwd="/",
-                              check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def _fallback_drop(uid: int) -> list[str]:
-    """Without bubblewrap, as root: still run as a spare uid when the interpreter allows it."""
-    if os.geteuid() == 0 and _fallback_can_drop(UID_BASE):
-        return _setpriv(uid)
-    return []
-
-
-def _prlimit(limits: Limits) -> list[str]:
-    return ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-            f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}",
-            f"--nofile={limits.open_files}", "--core=0", "--"]
-
-
 class Sandbox:
     """One confined zygote; ``spawn()`` forks a fresh worker for one submission."""
 
@@ -222,7 +91,7 @@ class Sandbox:
         self._next_id = 1
         self._sink = bytearray()
         self._sink_dropped = 0
-        self._cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(_SERIAL)}",
+        self._cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(SERIAL)}",
                                      limits.memory_bytes, limits.processes)
         if self._cgroup is None:
             self.weaknesses.append("no cgroup memory/process limit (needs root and a writable "
@@ -249,14 +118,14 @@ class Sandbox:
             os.chmod(self._tempdir, 0o777)
             self._refill_tempdir()
             scratch = []  # the trusted side empties the temp dir itself
-            command = [*_fallback_drop(uid), *python, str(PACKAGE_DIR / "worker.py")]
+            command = [*fallback_drop(uid), *python, str(PACKAGE_DIR / "worker.py")]
             cwd, env = self._tempdir, dict(worker_env(), HOME=self._tempdir)
         command += [str(request_r), str(reply_w), "--scratch", ":".join(scratch)]
         if real_otter:
             command.append("--real-otter")
         try:
             self._process = subprocess.Popen(
-                _prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
+                prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
                 stderr=output_w, pass_fds=fds, cwd=cwd, env=env, start_new_session=True)
         finally:
             for fd in fds:
@@ -286,10 +155,10 @@ class Sandbox:
     def _bwrap_command(self, info_w: int, uid: int, filter_fd: int | None) -> list[str]:
         limits = self.limits
         # scratch first: a Python installation or venv under /tmp or home is bound on top
-        command = ["bwrap", *_namespace_flags(),
+        command = ["bwrap", *namespace_flags(),
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
-                   *_bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
+                   *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
         for name in ("worker.py", "protocol.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in self.public_files:  # read-only, by name
@@ -301,7 +170,7 @@ class Sandbox:
             command += ["--seccomp", str(filter_fd)]
         command += ["--info-fd", str(info_w), "--"]
         if os.geteuid() == 0:
-            command += _setpriv(uid)
+            command += setpriv(uid)
         return command
 
     def _refill_tempdir(self) -> None:
@@ -330,7 +199,7 @@ class Sandbox:
 
     @property
     def alive(self) -> bool:
-        return self._process.poll() is None and not _exited(self._pidfd)
+        return self._process.poll() is None and not exited(self._pidfd)
 
     # ------------------------------------------------------------------ workers
 
@@ -359,8 +228,8 @@ class Sandbox:
         if self._cgroup is not None:
             return self._cgroup.pids()
         if self.warning is None:
-            return _same_namespace(self.pid)
-        return _same_session(self.pid)
+            return same_namespace(self.pid)
+        return same_session(self.pid)
 
     def recycle(self, worker: Worker) -> str:
         """Kill ``worker``, let the zygote clean up, check it is alone; say how the worker ended.
@@ -373,7 +242,7 @@ class Sandbox:
         deadline = time.monotonic() + self.limits.startup_seconds
         ended = "the process running the notebook was killed"
         try:
-            while not _exited(worker.pidfd):
+            while not exited(worker.pidfd):
                 if time.monotonic() > deadline:
                     raise ChannelTimeout("the worker did not die")
                 time.sleep(0.002)
@@ -389,7 +258,7 @@ class Sandbox:
                 reply = self.channel.receive(deadline, self._pidfd)
                 if reply.get("token") == token:
                     break
-            ended = _describe_exit(reply.get("child"))
+            ended = describe_exit(reply.get("child"))
             if self._tempdir is not None:
                 self._refill_tempdir()
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError):
@@ -409,7 +278,7 @@ class Sandbox:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self.warning is not None:  # no PID namespace: kill what is left of the session
-            for pid in _same_session(self._process.pid):
+            for pid in same_session(self._process.pid):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
         self.channel.close() if hasattr(self, "channel") else None
@@ -440,7 +309,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.ended is None and not _exited(self.pidfd)
+        return self.ended is None and not exited(self.pidfd)
 
     def signal(self, number: int) -> None:
         with contextlib.suppress(ProcessLookupError, OSError):
@@ -534,11 +403,6 @@ def _close_at_exit(pid: int) -> None:
     multiprocessing.util.Finalize(None, close_sandboxes, exitpriority=10)
 
 
-def _exited(pidfd: int) -> bool:
-    readable, _, _ = select.select([pidfd], [], [], 0)
-    return bool(readable)
-
-
 def _read_child_pid(fd: int, deadline: float) -> int:
     data = b""
     while len(data) < 4096:
@@ -555,38 +419,3 @@ def _read_child_pid(fd: int, deadline: float) -> int:
             if type(info.get("child-pid")) is int:
                 return int(info["child-pid"])
     raise ChannelBroken("bubblewrap did not report the sandbox's pid")
-
-
-def _describe_exit(status: Any) -> str:
-    if not isinstance(status, dict):
-        return "the process running the notebook was killed"
-    number = status.get("signal")
-    if type(number) is int:
-        name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
-        if name == "SIGXCPU":
-            return "it used up its CPU-time limit and was killed"
-        return f"the process running the notebook was killed by {name}"
-    return f"the process running the notebook exited with code {status.get('code')}"
-
-
-def _proc_field(pid: int, name: str) -> str | None:
-    with contextlib.suppress(OSError):
-        if name == "ns":
-            return os.readlink(f"/proc/{pid}/ns/pid")
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return fields[3]  # session id
-    return None
-
-
-def _same_namespace(pid: int) -> set[int]:
-    target = _proc_field(pid, "ns")
-    return {p for p in _all_pids() if target and _proc_field(p, "ns") == target}
-
-
-def _same_session(pid: int) -> set[int]:
-    target = _proc_field(pid, "session")
-    return {p for p in _all_pids() if target and _proc_field(p, "session") == target}
-
-
-def _all_pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
