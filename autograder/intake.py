@@ -28,7 +28,8 @@ from .errors import SubmissionError
 BLACKBOARD = re.compile(
     r"^(?P<assignment>.+?)_(?P<student>[^_]+)_attempt_"
     r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?:_(?P<file>.*))?$")
-STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+STUDENT_ID = re.compile(r"\w[\w.@+-]{0,99}")  # letters of any script, digits, ._@+-
+RECEIPT_NAME = re.compile(r"^Name:.*\(([^()\n]+)\)\s*$", re.MULTILINE)
 IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
 MAX_ZIP_FILES = 20_000
 MAX_ZIP_BYTES = 2 * 1024 ** 3
@@ -64,6 +65,7 @@ def find_submissions(source: Path, workdir: Path) -> list[Submission]:
         source = extract_zip(source, workdir / "unzipped")
     found: dict[str, list[Submission]] = defaultdict(list)
     blackboard: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    usernames = _receipt_usernames(source)
     for entry in sorted(source.iterdir()):
         if entry.name in IGNORED or entry.name.startswith("."):
             continue
@@ -73,7 +75,8 @@ def find_submissions(source: Path, workdir: Path) -> list[Submission]:
             continue
         match = BLACKBOARD.match(entry.stem if entry.suffix else entry.name)
         if match:
-            blackboard[match["student"]].append((match["stamp"], entry))
+            attempt = entry.name[:match.end("stamp")]
+            blackboard[usernames.get(attempt, match["student"])].append((match["stamp"], entry))
         elif entry.suffix == ".ipynb":
             found[entry.stem].append(_checked(entry.stem, entry, source))
         elif entry.suffix not in (".txt", ".zip", ".csv", ".md"):
@@ -84,9 +87,27 @@ def find_submissions(source: Path, workdir: Path) -> list[Submission]:
     return [_one_per_student(student, subs) for student, subs in sorted(found.items())]
 
 
+def _receipt_usernames(source: Path) -> dict[str, str]:
+    """``<Assignment>_<id>_attempt_<stamp>`` -> the username of its Blackboard receipt.
+
+    The file name alone is ambiguous when the username or the assignment name
+    holds an underscore; the receipt's ``Name: First Last (username)`` line is not.
+    A username is only taken if the file name really carries it.
+    """
+    usernames = {}
+    for receipt in source.glob("*_attempt_*.txt"):
+        match = BLACKBOARD.match(receipt.stem)
+        if not match or not receipt.is_file() or receipt.stat().st_size > 1_000_000:
+            continue
+        named = RECEIPT_NAME.search(receipt.read_text(errors="replace"))
+        if named and f"_{named[1].strip()}_attempt_{match['stamp']}" in receipt.stem:
+            usernames[receipt.stem] = named[1].strip()
+    return usernames
+
+
 def _checked(student: str, path: Path | None, root: Path, problem: str = "") -> Submission:
     if not STUDENT_ID.fullmatch(student):
-        safe = re.sub(r"[^A-Za-z0-9._@+-]", "_", student)[:100] or "unknown"
+        safe = re.sub(r"[^\w.@+-]", "_", student)[:100] or "unknown"
         return Submission(safe, path, f"cannot tell the student id from the name {student!r}",
                           root=root)
     return Submission(student, path, problem, root=root)

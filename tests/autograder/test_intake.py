@@ -99,3 +99,26 @@ def test_odd_student_names_are_made_safe_and_flagged(tmp_path):
     [sub] = find_submissions(src, tmp_path / "work")
     assert "/" not in sub.student_id and " " not in sub.student_id
     assert "student id" in sub.problem
+
+
+def test_blackboard_usernames_with_underscores_come_from_the_receipt(tmp_path):
+    """'Homework 1_kim_js_attempt_…': the receipt's 'Name: … (kim_js)' decides the id."""
+    stem = "Homework 1_kim_js_attempt_2026-09-22-23-58-40"
+    src = make(tmp_path / "in", f"{stem}_hw1 (1).ipynb")
+    (src / f"{stem}.txt").write_text("Name: Kim Jisoo (kim_js)\nAssignment: Homework 1\n"
+                                     "Date Submitted: Monday, September 22, 2026\n")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "kim_js" and sub.path.name == f"{stem}_hw1 (1).ipynb"
+    assert not sub.problem
+
+
+def test_blackboard_without_receipt_falls_back_to_the_file_name(tmp_path):
+    src = make(tmp_path / "in", "HW1_2023001_attempt_2026-09-22-23-58-40_hw1.ipynb")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "2023001"
+
+
+def test_student_ids_in_any_script_are_kept(tmp_path):
+    src = make(tmp_path / "in", "홍길동.ipynb")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "홍길동" and not sub.problem
