@@ -68,9 +68,12 @@ class Channel:
         return b"".join(chunks)
 
     def close(self) -> None:
+        """Close both pipes once; later calls do nothing."""
         for fd in (self.request_w, self.reply_r):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.request_w = self.reply_r = -1
 
 
 def _wait(fd: int, deadline: float, watch: int | None, write: bool = False) -> None:

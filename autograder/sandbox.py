@@ -88,6 +88,8 @@ class Sandbox:
         self.warning = bubblewrap_problem()
         self.weaknesses: list[str] = [self.warning] if self.warning else []
         self._tempdir: str | None = None
+        self._closed = False
+        self._pidfd: int | None = None
         self._next_id = 1
         self._sink = bytearray()
         self._sink_dropped = 0
@@ -199,7 +201,8 @@ class Sandbox:
 
     @property
     def alive(self) -> bool:
-        return self._process.poll() is None and not exited(self._pidfd)
+        return (not self._closed and self._pidfd is not None and self._process.poll() is None
+                and not exited(self._pidfd))
 
     # ------------------------------------------------------------------ workers
 
@@ -268,7 +271,14 @@ class Sandbox:
     # ------------------------------------------------------------------ life
 
     def close(self) -> None:
-        """SIGKILL the zygote (its PID namespace dies with it), the group and the cgroup."""
+        """SIGKILL the zygote (its PID namespace dies with it), the group and the cgroup.
+
+        Idempotent: a second call must not close file descriptor numbers that
+        something else may have been given since.
+        """
+        if self._closed:
+            return
+        self._closed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -281,11 +291,11 @@ class Sandbox:
             for pid in same_session(self._process.pid):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-        self.channel.close() if hasattr(self, "channel") else None
-        if hasattr(self, "_pidfd"):
+        self.channel.close()
+        if self._pidfd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._pidfd)
-            del self._pidfd
+            self._pidfd = None
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
@@ -359,9 +369,6 @@ class Worker:
             with contextlib.suppress(OSError):
                 os.close(self.pidfd)
         return self.ended
-
-    def kill(self) -> None:
-        self.close()
 
 
 _SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
