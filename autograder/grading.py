@@ -11,11 +11,13 @@ sandboxed worker; it should itself run in a process of its own (see
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import time
 import traceback
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -90,7 +92,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
 def run_graders(assignment: Assignment, session: StudentSession,
                 seed: int) -> tuple[GradingPlugin, str]:
     """Run the hidden graders in a pytest session of this process; outcomes in the plugin."""
-    reference = load_module(assignment.reference, f"_reference_{assignment.name}")
+    reference = _reference(assignment.reference, assignment.name, assignment.version)
     plugin = GradingPlugin(session, reference, seed, assignment.questions)
     args = [str(assignment.grader), "--rootdir", str(assignment.grader.parent),
             "-c", str(Path(__file__).with_name("graders") / "pytest.ini"), *PYTEST_ARGS]
@@ -102,6 +104,12 @@ def run_graders(assignment: Assignment, session: StudentSession,
     except Exception:  # noqa: BLE001 - a broken grader must not stop the batch
         plugin.problems.append("pytest failed: " + traceback.format_exc(limit=3)[-1000:])
     return plugin, log.getvalue()
+
+
+@functools.lru_cache(maxsize=4)
+def _reference(path: Path, name: str, version: str) -> ModuleType:
+    """The reference module, imported once per grading process and grader version."""
+    return load_module(path, f"_reference_{name}")
 
 
 def _not_run(plugin: GradingPlugin, nodeid: str) -> TestOutcome:

@@ -232,12 +232,8 @@ _RESULT_COLUMNS = "id, run_id, submission_sha256, graded_at, record"
 
 
 def _stored(row: tuple[Any, ...]) -> StoredResult:
-    return StoredResult(row[0], row[1], row[2], row[3], result_from_record(json.loads(row[4])))
-
-
-def result_from_record(record: dict[str, Any]) -> SubmissionResult:
-    """Rebuild a ``SubmissionResult`` from ``to_record()`` output (``SubmissionResult.from_record``)."""
-    return SubmissionResult.from_record(record)
+    return StoredResult(row[0], row[1], row[2], row[3],
+                        SubmissionResult.from_record(json.loads(row[4])))
 
 
 @contextlib.contextmanager

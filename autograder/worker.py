@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import protocol  # the copy next to this file, not the package module
@@ -173,14 +174,19 @@ def get(shell: Any, name: str) -> dict[str, Any]:
         return {"status": "ok", "value": protocol.encode(shell.user_ns[name])}
 
 
+def _requests(request_fd: int) -> Iterator[dict[str, Any]]:
+    """Each request frame until the trusted side closes the channel."""
+    while True:
+        try:
+            yield protocol.read_frame(request_fd, REQUEST_CAP)
+        except EOFError:
+            return
+
+
 def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
     """Answer requests for one submission until told to exit or the channel closes."""
     protocol.write_frame(reply_fd, {"id": ready_id, "status": "ready"})
-    while True:
-        try:
-            request = protocol.read_frame(request_fd, REQUEST_CAP)
-        except EOFError:
-            return
+    for request in _requests(request_fd):
         op = request.get("op")
         try:
             if op == "run_cell":
@@ -289,11 +295,7 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool)
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
     protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready"})
     last_exit: dict[str, int] | None = None
-    while True:
-        try:
-            request = protocol.read_frame(request_fd, REQUEST_CAP)
-        except EOFError:
-            return
+    for request in _requests(request_fd):
         op = request.get("op")
         if op == "fork":
             child = os.fork()

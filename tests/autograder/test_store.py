@@ -13,7 +13,7 @@ import pytest
 from autograder import cli
 from autograder.errors import AutograderError
 from autograder.results import SubmissionResult, TestOutcome
-from autograder.store import DB_NAME, Gradebook, exclusive, result_from_record
+from autograder.store import DB_NAME, Gradebook, exclusive
 
 QUESTIONS = {"q1": 10.0, "q2": 5.0}
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_record_round_trips_through_json(book):
     book.add_result(run, original, "abc")
     stored = book.latest("hw1")["s1"]
     assert stored.result == original and stored.submission_sha256 == "abc"
-    assert result_from_record(original.to_record()) == original
+    assert SubmissionResult.from_record(original.to_record()) == original
     rows = book.connection.execute(
         "SELECT name, question, points, max_points, passed, feedback FROM test_results "
         "ORDER BY position").fetchall()
