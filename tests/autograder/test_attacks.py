@@ -529,7 +529,8 @@ OUTPUT_FLOOD_FN = dedent('''
 READ_SECRETS = dedent('''
     import json, os
     found, texts = [], []
-    OWN = {"/opt/autograder/worker.py", "/opt/autograder/protocol.py", "/home/student/digits.npz"}
+    OWN = {"/opt/autograder/worker.py", "/opt/autograder/protocol.py",
+           "/opt/autograder/kernel_shell.py", "/home/student/digits.npz"}
 
     def grab(path):
         try:
@@ -664,6 +665,7 @@ PLANT_HIJACK = dedent('''
         for name, text in (("numpy.py", payload), ("sitecustomize.py", payload),
                            ("usercustomize.py", payload), ("zz_attack.pth", pth),
                            ("protocol.py", payload), ("worker.py", payload), ("pytest.py", payload),
+                           ("kernel_shell.py", payload),
                            ("conftest.py", payload), ("00-attack.py", payload)):
             path = os.path.join(folder, name)
             try:
