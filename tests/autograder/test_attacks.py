@@ -989,8 +989,10 @@ ATTACKS = [
                                     "softmax_cross_entropy": 0},
        feedback=(("mean_squared_error", "got Unsupported type LiarFloat"),
                  ("softmax_cross_entropy", "got Unsupported type LiarFloat64"))),
-    _a("c-lie-ndarray", "ndarray subclasses (own __eq__/__array_ufunc__, np.matrix) are not ndarrays",
-       "wrong", LIE_NDARRAY, scores={"sigmoid": 0, "softmax": 0, "neural_network": 2},
+    # np.matrix is NumPy's own subclass: it crosses as a plain array of its raw bytes, so its
+    # zeros earn the shape checks' points only (the values are wrong)
+    _a("c-lie-ndarray", "ndarray subclasses (own __eq__/__array_ufunc__) are not ndarrays",
+       "wrong", LIE_NDARRAY, scores={"sigmoid": 0, "softmax": 0, "neural_network": 6},
        feedback=(("softmax", "got Unsupported type LiarArray"),)),
     _a("c-lie-array-protocol", "objects with __array__/__array_function__/__index__ are not arrays/ints",
        "wrong", LIE_ARRAY_PROTOCOL, scores={"neural_network": 0},
