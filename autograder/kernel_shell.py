@@ -209,10 +209,19 @@ def _no_stdin() -> None:
 
 
 def _inline_matplotlib(shell: Any) -> None:
-    """matplotlib-inline is the kernel's default backend; activate it as ipykernel does."""
-    with contextlib.suppress(ImportError):
-        import matplotlib  # noqa: F401 - only when installed
+    """matplotlib-inline is the kernel's default backend: select it as ipykernel does.
 
+    Before matplotlib is imported, ipykernel's way: ``MPLBACKEND`` names the
+    inline backend, which configures the shell when pyplot loads it (nothing is
+    imported until the notebook does). When matplotlib is already imported (the
+    zygote preloads it), the inline backend is activated at once.
+    """
+    import os
+
+    if "matplotlib" not in sys.modules:
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        return
+    with contextlib.suppress(ImportError):
         shell.enable_matplotlib("inline")
         take_notes()
 
