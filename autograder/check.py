@@ -205,6 +205,7 @@ def check_notebook(path: Path, assignment_name: str | None = None,
 
     test_file = _otter_test_file()
     shell = kernel_shell.make_shell()
+    kernel_shell.import_from_working_folder()
     deadline = time.monotonic() + total_seconds
     outcomes, results = [], []
     with _working_folder(_public_files(tests.assignment, path)):

@@ -155,6 +155,7 @@ def make_shell() -> Any:
     for name in SHELL_MAGICS["cell"]:
         shell.register_magic_function(_skip_cell_magic(name), magic_kind="cell", magic_name=name)
     shell.display_formatter.active_types = ["text/plain"]  # figures are never rendered
+    shell.set_hook("show_in_pager", _no_pager)  # `len?` is a pager payload in Jupyter, not stdout
     _no_stdin()
     _inline_matplotlib(shell)
     shell.ast_transformers.append(MissingImports())
@@ -162,6 +163,17 @@ def make_shell() -> Any:
     sys.meta_path.append(STAND_INS)
     builtins._autograder_missing_ok = STAND_INS.allowed  # type: ignore[attr-defined]
     return shell
+
+
+def import_from_working_folder() -> None:
+    """As ipykernel: the working folder's modules are importable (``%%writefile m.py``, then
+    ``import m``). Called where student code runs (the forked worker), never in the zygote."""
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+
+
+def _no_pager(*_args: Any, **_kwargs: Any) -> None:
+    return None
 
 
 def _skip_line_magic(name: str) -> Any:

@@ -142,6 +142,7 @@ def run_cell(shell: Any, source: str) -> dict[str, Any]:
     came, and stdout alone) and the notes of what the grader did differently from Jupyter."""
     sink, stdout = _CappedText(OUTPUT_KEPT), _CappedText(OUTPUT_KEPT)
     kernel_shell.take_notes()
+    kernel_shell.import_from_working_folder()
     with contextlib.redirect_stdout(_Tee(sink, stdout)), contextlib.redirect_stderr(sink), \
             _interruptible():
         try:
