@@ -40,18 +40,18 @@ NOTEBOOKS: dict[str, list[str]] = {
     ],
     "matplotlib-inline-first-line": [
         "%matplotlib inline\nimport numpy as np\nimport matplotlib.pyplot as plt\nprint('imports ok')",
-        "xs = np.linspace(-5, 5, 11)\nplt.plot(xs, 1 / (1 + np.exp(-xs)))\nplt.title('sigmoid')\n"
-        "plt.show()\nprint(round(float(xs[3]), 2))",
+        ("xs = np.linspace(-5, 5, 11)\nplt.plot(xs, 1 / (1 + np.exp(-xs)))\nplt.title('sigmoid')\n"
+        "plt.show()\nprint(round(float(xs[3]), 2))"),
     ],
     "retina": [
-        "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\n"
-        "import matplotlib.pyplot as plt\nimport numpy as np\nprint('retina')",
-        "fig, axes = plt.subplots(2, 3, figsize=(6, 4))\nfor i, ax in enumerate(axes.flat):\n"
-        "    ax.imshow(np.eye(4) * i)\n    ax.axis('off')\nplt.tight_layout()\nplt.show()\nprint(len(fig.axes))",
+        ("%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\n"
+        "import matplotlib.pyplot as plt\nimport numpy as np\nprint('retina')"),
+        ("fig, axes = plt.subplots(2, 3, figsize=(6, 4))\nfor i, ax in enumerate(axes.flat):\n"
+        "    ax.imshow(np.eye(4) * i)\n    ax.axis('off')\nplt.tight_layout()\nplt.show()\nprint(len(fig.axes))"),
     ],
     "svg-formats": [
-        "%config InlineBackend.figure_formats = ['svg']\nimport matplotlib.pyplot as plt\n"
-        "plt.figure()\nplt.plot([1, 2, 3])\nprint('svg')",
+        ("%config InlineBackend.figure_formats = ['svg']\nimport matplotlib.pyplot as plt\n"
+        "plt.figure()\nplt.plot([1, 2, 3])\nprint('svg')"),
     ],
     "matplotlib-notebook": [
         "%matplotlib notebook\nimport matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nprint('nbagg')",
@@ -60,21 +60,21 @@ NOTEBOOKS: dict[str, list[str]] = {
         "%matplotlib widget\nimport matplotlib.pyplot as plt\nfig = plt.figure()\nprint('widget')",
     ],
     "missing-modules": [
-        "import numpy as np\nimport h5py\nimport scipy\nfrom lr_utils import load_dataset\n"
-        "print('after the imports', np.zeros(2))",
+        ("import numpy as np\nimport h5py\nimport scipy\nfrom lr_utils import load_dataset\n"
+        "print('after the imports', np.zeros(2))"),
         "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\nprint(sigmoid(0))",
     ],
     "torch-tensorflow": [
-        "import numpy as np\nimport torch\nimport torch.nn as nn\nimport tensorflow as tf\n"
-        "from tensorflow.keras import layers\nprint('numpy still here', np.sqrt(16))",
+        ("import numpy as np\nimport torch\nimport torch.nn as nn\nimport tensorflow as tf\n"
+        "from tensorflow.keras import layers\nprint('numpy still here', np.sqrt(16))"),
     ],
     "import-fallback": [
-        "try:\n    import torch\n    backend = 'torch'\nexcept ImportError:\n    backend = 'numpy'\n"
-        "print(backend)",
+        ("try:\n    import torch\n    backend = 'torch'\nexcept ImportError:\n    backend = 'numpy'\n"
+        "print(backend)"),
     ],
     "tqdm-loop": [
-        "from tqdm import tqdm\nfrom tqdm.notebook import trange\ntotal = 0\n"
-        "for i in tqdm(range(5)):\n    total += i\nfor j in trange(3):\n    total += j\nprint(total)",
+        ("from tqdm import tqdm\nfrom tqdm.notebook import trange\ntotal = 0\n"
+        "for i in tqdm(range(5)):\n    total += i\nfor j in trange(3):\n    total += j\nprint(total)"),
     ],
     "pip-install": [
         "!pip install -q h5py tqdm\nimport numpy as np\nprint('after pip', np.__name__)",
@@ -92,7 +92,7 @@ NOTEBOOKS: dict[str, list[str]] = {
         "files = !ls\nprint(type(files).__name__ in ('SList', 'list'))",
     ],
     "timeit": [
-        "%timeit sum(range(100))\nprint('after timeit')",
+        "%timeit -n 5 sum(range(100))\nprint('after timeit')",
         "%time total = sum(range(10_000))\nprint(total)",
         "%%time\nacc = 0\nfor k in range(1000):\n    acc += k\nprint(acc)",
     ],
@@ -102,14 +102,14 @@ NOTEBOOKS: dict[str, list[str]] = {
         "print(captured.stdout.strip())\nprint(np.arange(3))",
     ],
     "display-dataframe": [
-        "import pandas as pd\ndf = pd.DataFrame({'epoch': [1, 2, 3], 'loss': [0.9, 0.5, 0.25]})\n"
-        "display(df)\ndf.describe()",
+        ("import pandas as pd\ndf = pd.DataFrame({'epoch': [1, 2, 3], 'loss': [0.9, 0.5, 0.25]})\n"
+        "display(df)\ndf.describe()"),
         "print(df.shape)\nprint(df['loss'].min())\ndf.head(2)",
     ],
     "display-rich": [
-        "from IPython.display import display, HTML, Markdown, Math, clear_output\n"
+        ("from IPython.display import display, HTML, Markdown, Math, clear_output\n"
         "display(HTML('<b>bold</b>'))\ndisplay(Markdown('# title'))\ndisplay(Math('x^2'))\n"
-        "clear_output(wait=True)\nprint('rich outputs')",
+        "clear_output(wait=True)\nprint('rich outputs')"),
         "import numpy as np\nnp.eye(2)",
     ],
     "input": [
@@ -122,8 +122,8 @@ NOTEBOOKS: dict[str, list[str]] = {
         "print('after getpass')",
     ],
     "korean": [
-        "# 한국어 주석: 시그모이드 함수\nimport numpy as np\n\ndef 시그모이드(x):\n"
-        "    return 1 / (1 + np.exp(-x))\n\nprint('결과:', 시그모이드(0.0))",
+        ("# 한국어 주석: 시그모이드 함수\nimport numpy as np\n\ndef 시그모이드(x):\n"
+        "    return 1 / (1 + np.exp(-x))\n\nprint('결과:', 시그모이드(0.0))"),
         "메시지 = f'정확도는 {97.5:.1f}% 입니다'\nprint(메시지)",
     ],
     "raises": [
@@ -137,8 +137,8 @@ NOTEBOOKS: dict[str, list[str]] = {
         "%load_ext autoreload\n%autoreload 2\nimport numpy as np\nprint('autoreload on')",
     ],
     "get-ipython": [
-        "ip = get_ipython()\nprint(ip is not None)\nip.run_line_magic('matplotlib', 'inline')\n"
-        "print('magic via get_ipython')",
+        ("ip = get_ipython()\nprint(ip is not None)\nip.run_line_magic('matplotlib', 'inline')\n"
+        "print('magic via get_ipython')"),
         "get_ipython().run_cell_magic('capture', '', 'print(1)')\nprint('done')",
     ],
     "writefile-module": [
@@ -158,8 +158,8 @@ NOTEBOOKS: dict[str, list[str]] = {
         "rng = np.random.default_rng(0)\nprint(rng.integers(0, 10, 5))",
     ],
     "prints-and-streams": [
-        "import sys\nprint('a', 'b', sep='-', end='!\\n')\nsys.stdout.write('written\\n')\n"
-        "print('flushed', flush=True)",
+        ("import sys\nprint('a', 'b', sep='-', end='!\\n')\nsys.stdout.write('written\\n')\n"
+        "print('flushed', flush=True)"),
         "for i in range(3):\n    print(f'epoch {i}: loss={1 / (i + 1):.3f}')",
         "import warnings\nwarnings.warn('a warning goes to stderr')\nprint('after warning')",
     ],
@@ -169,16 +169,15 @@ NOTEBOOKS: dict[str, list[str]] = {
         "print('only this is stdout')\n{'a': 1}",
     ],
     "classes-and-main": [
-        "class Layer:\n    def __init__(self, n):\n        self.n = n\n    def __repr__(self):\n"
-        "        return f'Layer({self.n})'\n\nprint(Layer(3))",
+        ("class Layer:\n    def __init__(self, n):\n        self.n = n\n    def __repr__(self):\n"
+        "        return f'Layer({self.n})'\n\nprint(Layer(3))"),
         "if __name__ == '__main__':\n    print('main block runs')",
     ],
     "pylab-deprecated": [
         "%pylab inline\nprint('pylab')",
     ],
-    "sklearn-and-scipy": [
-        "from sklearn.datasets import load_iris\nfrom scipy.special import expit\n"
-        "print(load_iris().data.shape)\nprint(expit(0.0))",
+    "scipy": [
+        "from scipy.special import expit\nprint(expit(0.0))",
     ],
     "cd-and-chdir": [
         "%cd /content\nimport os\nprint('cd skipped')",

@@ -18,6 +18,7 @@ statements after it; every cell with a deliberate difference carries a note nami
 from __future__ import annotations
 
 import re
+import time
 
 import nbformat
 import pytest
@@ -48,8 +49,10 @@ def jupyter(tmp_path_factory) -> dict[str, list[tuple[str, str, str]]]:
             cells = [nbformat.v4.new_code_cell(s) for s in [RESET, *map(as_graded, sources)]]
             client.nb = nbformat.v4.new_notebook(cells=cells)
             client.reset_execution_trackers()
+            started = time.monotonic()
             for index, cell in enumerate(cells):
                 client.execute_cell(cell, index)
+            print(f"jupyter {name}: {time.monotonic() - started:.2f} s")
             runs[name] = [_jupyter_result(cell) for cell in cells[1:]]
     return runs
 
@@ -65,8 +68,10 @@ def grader() -> dict[str, list[CellOutcome]]:
     runs = {}
     for name, sources in NOTEBOOKS.items():
         cells = tuple(Cell(index, source) for index, source in enumerate(sources))
+        started = time.monotonic()
         with StudentSession(cells, []) as session:
             runs[name] = session.start()
+        print(f"grader {name}: {time.monotonic() - started:.2f} s")
     return runs
 
 
