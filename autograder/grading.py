@@ -28,7 +28,7 @@ from .notebook import InvalidNotebook, read_notebook
 from .pytest_plugin import GradingPlugin
 from .results import SubmissionResult, TestOutcome
 from .sandbox import Limits, WorkerGone
-from .session import StudentSession
+from .session import StudentSession, cell_report
 
 PYTEST_ARGS = ["--no-header", "-q", "--assert=plain", "-o", "addopts=",
                "-o", "python_functions=test_*", "--capture=sys",
@@ -68,7 +68,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
             return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
                                     notes=tuple(notes + session.warnings), **base)
         plugin, log = run_graders(assignment, session, inputs_seed(seed, submission.path))
-        cells = tuple(o.describe() for o in cell_outcomes if o.status != "ok")
+        cells = cell_report(cell_outcomes)
     finally:
         session.close()
     tests = tuple(plugin.outcomes.get(nodeid) or _not_run(plugin, nodeid)

@@ -37,14 +37,30 @@ from collections.abc import Iterator
 from typing import Any
 
 import isolate  # the copies next to this file, not the package modules
+import kernel_shell
 import protocol
 
 OUTPUT_KEPT = 4096
 REQUEST_CAP = 256 * 1024 * 1024
-SHELL_MAGICS = {
-    "line": ("sx", "system", "pip", "conda", "mamba", "micromamba", "uv"),
-    "cell": ("bash", "sh", "script", "perl", "ruby", "python2", "python3", "pypy", "sx", "system"),
-}
+
+
+class _Tee(io.TextIOBase):
+    """Writes to two sinks: everything printed, and stdout on its own."""
+
+    def __init__(self, *sinks: _CappedText) -> None:
+        self.sinks = sinks
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"  # as ipykernel's streams: IPython then prints "µs" and "±"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for sink in self.sinks:
+            sink.write(text)
+        return len(str(text))
 
 
 class _CappedText(io.TextIOBase):
@@ -55,6 +71,10 @@ class _CappedText(io.TextIOBase):
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
 
     def writable(self) -> bool:
         return True
@@ -73,28 +93,12 @@ class _CappedText(io.TextIOBase):
         return "".join(self.parts) + note
 
 
-def _refuse_shell(*_args: Any, **_kwargs: Any) -> None:
-    print("[autograder] shell commands do not run during grading; this line was skipped.")
-
-
 def make_shell(real_otter: bool = False) -> Any:
-    """An IPython shell with history off and every route to a system shell refused.
+    """A shell with Jupyter's semantics (``kernel_shell``); shell escapes are skipped with a note.
 
     Unless ``real_otter`` (the student's own ``check``), ``otter`` is a stub.
     """
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "nocolor"
-    config.InteractiveShell.xmode = "Plain"
-    shell = InteractiveShell.instance(config=config)
-    shell.system = shell.system_raw = shell.system_piped = _refuse_shell
-    shell.getoutput = _refuse_shell
-    for kind, names in SHELL_MAGICS.items():
-        for name in names:
-            shell.register_magic_function(_refuse_shell, magic_kind=kind, magic_name=name)
+    shell = kernel_shell.make_shell()
     if not real_otter:
         _install_otter_stub()
     return shell
@@ -135,14 +139,20 @@ def _describe(exc: BaseException) -> dict[str, str]:
 
 
 def run_cell(shell: Any, source: str) -> dict[str, Any]:
-    sink = _CappedText(OUTPUT_KEPT)
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
+    """Run one cell; reply with its status, its printed output (stdout and stderr as they
+    came, and stdout alone) and the notes of what the grader did differently from Jupyter."""
+    sink, stdout = _CappedText(OUTPUT_KEPT), _CappedText(OUTPUT_KEPT)
+    kernel_shell.take_notes()
+    kernel_shell.import_from_working_folder()
+    with contextlib.redirect_stdout(_Tee(sink, stdout)), contextlib.redirect_stderr(sink), \
+            _interruptible():
         try:
             result = shell.run_cell(source, store_history=False)
             error = result.error_before_exec or result.error_in_exec
         except KeyboardInterrupt as exc:
             error = exc
-    reply: dict[str, Any] = {"status": "ok", "output": sink.getvalue()}
+    reply: dict[str, Any] = {"status": "ok", "output": sink.getvalue(),
+                             "stdout": stdout.getvalue(), "notes": kernel_shell.take_notes()}
     if isinstance(error, KeyboardInterrupt):
         reply["status"] = "interrupted"
     elif error is not None:
