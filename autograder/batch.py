@@ -52,7 +52,7 @@ from pathlib import Path
 from types import FrameType
 
 from .catalog import Assignment
-from .dask_executor import run_dask
+from .dask_executor import check_cluster, run_dask
 from .feedback import write_feedback
 from .grading import grade_submission
 from .intake import Submission, find_submissions
@@ -134,6 +134,8 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
     ``cluster``: grade on a Dask cluster (``dask_executor``) instead of the local pool.
     """
     started = time.monotonic()
+    if cluster:
+        check_cluster(cluster)  # before a run is recorded
     assignment = Assignment.find(assignment_name)
     assignment.questions  # fail early on a broken grader file  # noqa: B018
     version = assignment.version

@@ -139,24 +139,30 @@ def _assignment(name: str) -> Assignment:
     return Assignment.find(name)
 
 
+def check_cluster(cluster: str) -> None:
+    """ClusterError unless ``cluster`` is ``local:N`` (N >= 1) or a scheduler address."""
+    local = LOCAL.fullmatch(cluster)
+    if local and int(local.group(1)) < 1:
+        raise ClusterError(f"--cluster {cluster}: at least one worker (local:1)")
+    if not local and not ADDRESS.fullmatch(cluster):
+        raise ClusterError(f"--cluster {cluster!r}: expected a scheduler address "
+                           "(tcp://HOST:8786) or local:N")
+
+
 @contextlib.contextmanager
 def _client(cluster: str) -> Iterator[Any]:
     """A Dask client of ``tcp://HOST:PORT`` (or another Dask address) or of a new LocalCluster."""
     from distributed import Client, LocalCluster
 
+    check_cluster(cluster)
     local = LOCAL.fullmatch(cluster)
     if local:
         workers = int(local.group(1))
-        if workers < 1:
-            raise ClusterError(f"--cluster {cluster}: at least one worker (local:1)")
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.ERROR) as local_cluster, \
                 Client(local_cluster) as client:
             yield client
         return
-    if not ADDRESS.fullmatch(cluster):
-        raise ClusterError(f"--cluster {cluster!r}: expected a scheduler address "
-                           "(tcp://HOST:8786) or local:N")
     try:
         client = Client(cluster, timeout=CONNECT_SECONDS)
     except OSError as exc:
