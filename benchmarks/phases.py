@@ -12,7 +12,8 @@ calls (profiling only; nothing here changes what is graded):
 * ``spawn``: a worker forked from the warm zygote (``StudentSession._new_worker``);
 * ``cells``: the notebook's cells (the rest of ``StudentSession.start``);
 * ``graders``: ``run_graders`` (the hidden tests), of which ``calls`` is the
-  time spent in the graders' calls to the worker (``StudentSession.call``/``get``);
+  time spent in the graders' calls to the worker (``StudentSession.call``/``get``)
+  and ``pytest`` the rest (pytest's machinery and the graders' own Python);
 * ``close``: ``StudentSession.close`` (the zygote's cleanup is waited for by the
   next spawn, so part of it shows up there);
 * ``total``: the whole ``grade_submission``.
@@ -45,7 +46,7 @@ from autograder import grading, session
 from autograder.catalog import Assignment
 from autograder.intake import find_submissions
 
-PHASES = ("read", "spawn", "cells", "graders", "calls", "close", "total")
+PHASES = ("read", "spawn", "cells", "graders", "calls", "pytest", "close", "total")
 
 
 class Phases:
@@ -72,6 +73,7 @@ class Phases:
     def finish(self) -> dict[str, float]:
         row = dict(self.current)
         row["cells"] = row.get("start", 0.0) - row.get("spawn", 0.0)
+        row["pytest"] = row.get("graders", 0.0) - row.get("calls", 0.0)
         row["round_trips"] = self.counts.get("calls", 0)
         self.rows.append(row)
         self.current.clear()
