@@ -53,6 +53,7 @@ from types import FrameType
 
 from . import safetext
 from .catalog import Assignment
+from .dask_executor import check_cluster, run_dask
 from .feedback import write_feedback
 from .grading import grade_submission
 from .intake import Submission, find_submissions
@@ -128,14 +129,17 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
               on_result: Progress | None = None,
               on_start: Callable[[int], None] | None = None,
               force: bool = False, argv: list[str] | None = None,
-              show_test_names: bool = True) -> BatchOutcome:
+              show_test_names: bool = True, cluster: str | None = None) -> BatchOutcome:
     """Grade what changed under ``source`` into ``out``; return this run's records.
 
     ``on_start`` gets the number of submissions to grade (reused ones excluded);
     ``on_result`` is called once per freshly graded record, after it is stored.
     ``show_test_names`` only decides how the student-visible files name hidden tests.
+    ``cluster``: grade on a Dask cluster (``dask_executor``) instead of the local pool.
     """
     started = time.monotonic()
+    if cluster:
+        check_cluster(cluster)  # before a run is recorded
     assignment = Assignment.find(assignment_name)
     assignment.questions  # fail early on a broken grader file  # noqa: B018
     version = assignment.version
@@ -161,8 +165,11 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
                 on_result(result)
 
         try:
-            _run_pool(assignment, plan.to_grade, plan.seed, limits, jobs or default_jobs(),
-                      version, record)
+            if cluster:
+                run_dask(assignment, plan.to_grade, plan.seed, limits, cluster, version, record)
+            else:
+                _run_pool(assignment, plan.to_grade, plan.seed, limits, jobs or default_jobs(),
+                          version, record)
         except BaseException:
             book.finish_run(run_id, "interrupted")
             raise
