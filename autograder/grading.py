@@ -45,7 +45,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
                      limits: Limits | None = None, uid: int | None = None) -> SubmissionResult:
     """The result record for one submission; never raises for student behaviour."""
     started = time.monotonic()
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     base = {"student_id": submission.student_id, "max_score": assignment.max_score,
             "questions": assignment.questions, "seed": seed, "source": submission.display_path,
             "grader_version": assignment.version}
@@ -59,7 +59,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     except InvalidNotebook as exc:
         return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
     notes = [*submission.notes, *notebook.warnings]
-    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid)
+    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
+                             budgets=assignment.budgets)
     try:
         try:
             cell_outcomes = session.start()
@@ -93,9 +94,9 @@ def run_graders(assignment: Assignment, session: StudentSession,
                 seed: int) -> tuple[GradingPlugin, str]:
     """Run the hidden graders in a pytest session of this process; outcomes in the plugin."""
     reference = _reference(assignment.reference, assignment.name, assignment.version)
-    plugin = GradingPlugin(session, reference, seed, assignment.questions)
+    plugin = GradingPlugin(session, reference, seed, assignment.questions, assignment)
     args = [str(assignment.grader), "--rootdir", str(assignment.grader.parent),
-            "-c", str(Path(__file__).with_name("graders") / "pytest.ini"), *PYTEST_ARGS]
+            "-c", str(Path(__file__).with_name("grading.ini")), *PYTEST_ARGS]
     log = io.StringIO()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # graders need no installed plugins
     try:
