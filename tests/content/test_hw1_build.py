@@ -43,7 +43,7 @@ def test_check_command_passes_on_the_repository():
 
 
 def _copy_tree(root):
-    for path in [MASTER, *GENERATED]:
+    for path in [MASTER, MASTER.with_name("assignment.toml"), *GENERATED]:
         target = root / path.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
