@@ -5,7 +5,8 @@
 writes ``solutions/hw2/examples/`` (instructor-only: they include correct code):
 a correct submission written differently from the reference, and the typical
 mistakes of the issue, each alone in an otherwise correct notebook, so each
-loses exactly its own points. ``tests/autograder/test_examples_hw2.py`` holds
+loses exactly its own points. Student ids are the course's example roster
+(``course/examples/roster.csv``), so ``make demo`` combines HW1 and HW2 per student. ``tests/autograder/test_examples_hw2.py`` holds
 the per-question scores each must get, and why.
 """
 
@@ -91,7 +92,7 @@ def train(X, Y, n_hidden, lr, epochs, batch_size, seed):
 
 MISTAKES = {
     # dw1 comes out transposed; train transposes it back, so only `backward` is wrong
-    "2023102": {"backward": '''
+    "2023002": {"backward": '''
 def backward(X, Y, w1, w2):
     c = forward(X, w1, w2)
     d3 = (c["a3"] - Y) / X.shape[1]
@@ -101,7 +102,7 @@ def backward(X, Y, w1, w2):
     return dw1, dw2
 ''', "train": CORRECT["train"].replace("sgd_step(w1, dw1, lr)", "sgd_step(w1, dw1.T, lr)")},
     # a2 without its bias row (the bias is added separately): the forward dict is wrong
-    "2023103": {"forward": '''
+    "2023003": {"forward": '''
 def forward(X, w1, w2):
     a1 = np.vstack([X, np.ones((1, X.shape[1]))])
     z2 = w1 @ a1
@@ -117,7 +118,7 @@ def backward(X, Y, w1, w2):
     return d2 @ c["a1"].T, d3 @ a2.T
 '''},
     # a one-sided difference
-    "2023104": {"numerical_gradient": '''
+    "2023004": {"numerical_gradient": '''
 def numerical_gradient(f, w, h=1e-5):
     grad = np.zeros(w.shape)
     base = f(w)
@@ -128,7 +129,7 @@ def numerical_gradient(f, w, h=1e-5):
     return grad
 '''},
     # w modified in place and never put back
-    "2023105": {"numerical_gradient": '''
+    "2023005": {"numerical_gradient": '''
 def numerical_gradient(f, w, h=1e-5):
     grad = np.zeros(w.shape)
     for i in np.ndindex(w.shape):
@@ -140,17 +141,17 @@ def numerical_gradient(f, w, h=1e-5):
     return grad
 '''},
     # sgd_step changes the caller's array
-    "2023106": {"sgd_step": '''
+    "2023006": {"sgd_step": '''
 def sgd_step(w, dw, lr):
     w -= lr * dw
     return w
 '''},
     # training that never improves: the step's result is thrown away
-    "2023107": {"train": CORRECT["train"].replace(
+    "2023007": {"train": CORRECT["train"].replace(
         "w1, w2 = sgd_step(w1, dw1, lr), sgd_step(w2, dw2, lr)",
         "sgd_step(w1, dw1, lr)\n            sgd_step(w2, dw2, lr)")},
     # training far too slow: gradients by numerical differences (passes the small check)
-    "2023108": {"train": CORRECT["train"].replace(
+    "2023008": {"train": CORRECT["train"].replace(
         "dw1, dw2 = backward(X[:, batch], Y[:, batch], w1, w2)",
         "Xb, Yb = X[:, batch], Y[:, batch]\n"
         "            dw1 = numerical_gradient(\n"
@@ -177,13 +178,12 @@ def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir()
-    nbformat.write(filled(CORRECT), OUT / "2023101.ipynb")
+    nbformat.write(filled(CORRECT), OUT / "2023001.ipynb")
     for student, changes in MISTAKES.items():
         for name, code in changes.items():
             if code == CORRECT.get(name):
                 raise SystemExit(f"{student}: {name} is unchanged")
         nbformat.write(filled({**CORRECT, **changes}), OUT / f"{student}.ipynb")
-    shutil.copy(STUDENT, OUT / "2023109.ipynb")  # the untouched skeleton
 
 
 if __name__ == "__main__":

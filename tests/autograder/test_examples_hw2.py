@@ -19,15 +19,15 @@ QUESTIONS = ["sigmoid_grad", "forward", "loss", "backward", "numerical_gradient"
 FULL = [5, 10, 10, 30, 15, 10, 20]
 # student -> (points per question, words the feedback of the failed tests must contain)
 EXPECTED = {
-    "2023101": (FULL, ""),  # correct, written differently from the reference
-    "2023102": ([5, 10, 10, 0, 15, 10, 20], "dw1: expected ndarray of shape"),  # transposed
-    "2023103": ([5, 0, 10, 30, 15, 10, 20], "a2: expected ndarray of shape"),  # no bias row
-    "2023104": ([5, 10, 10, 30, 3, 10, 20], "not the centred difference"),  # one-sided
-    "2023105": ([5, 10, 10, 30, 7, 10, 20], "put every entry back"),  # w changed in place
-    "2023106": ([5, 10, 10, 30, 15, 5, 20], "modified its input `w`"),  # sgd in place
-    "2023107": ([5, 10, 10, 30, 15, 10, 2], "of held-out digits correctly"),  # never improves
-    "2023108": ([5, 10, 10, 30, 15, 10, 2], "did not return within 60 s"),  # far too slow
-    "2023109": ([0] * 7, "NotImplementedError"),  # the untouched skeleton
+    "2023001": (FULL, ""),  # correct, written differently from the reference
+    "2023002": ([5, 10, 10, 0, 15, 10, 20], "dw1: expected ndarray of shape"),  # transposed
+    "2023003": ([5, 0, 10, 30, 15, 10, 20], "a2: expected ndarray of shape"),  # no bias row
+    "2023004": ([5, 10, 10, 30, 3, 10, 20], "not the centred difference"),  # one-sided
+    "2023005": ([5, 10, 10, 30, 7, 10, 20], "put every entry back"),  # w changed in place
+    "2023006": ([5, 10, 10, 30, 15, 5, 20], "modified its input `w`"),  # sgd in place
+    "2023007": ([5, 10, 10, 30, 15, 10, 2], "of held-out digits correctly"),  # never improves
+    "2023008": ([5, 10, 10, 30, 15, 10, 2], "did not return within 60 s"),  # far too slow
+    "skeleton": ([0] * 7, "NotImplementedError"),  # the untouched student notebook
     "reference": (FULL, ""),
 }
 
@@ -40,6 +40,7 @@ def graded(tmp_path_factory):
     reference = (REPO / "solutions" / "hw2" / "reference.py").read_text()
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(reference)]),
                    source / "reference.ipynb")
+    shutil.copy(REPO / "assignments" / "hw2" / "hw2.ipynb", source / "skeleton.ipynb")
     out = tmp_path_factory.mktemp("out")
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw2", str(source),
                           "--out", str(out), "--seed", "474", "--quiet"],
