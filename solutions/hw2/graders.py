@@ -242,23 +242,34 @@ def test_backward_lecture_network(student, reference, rng):
 
 
 def saturated(rng: np.random.Generator, sizes: tuple[int, int, int], m: int):
-    """A case whose hidden units are saturated (|z2| >= 8 mostly) and outputs strongly so."""
-    X, Y, w1, w2 = network(rng, sizes, m)
+    """A case whose hidden units are saturated; outputs only moderately (see ``accept``)."""
+    X, Y, _, _ = network(rng, sizes, m)
     w1 = weights(rng, sizes[1], sizes[0], 30.0 / np.sqrt(sizes[0] + 1))
-    w2 = weights(rng, sizes[2], sizes[1], 4.0)
+    w2 = weights(rng, sizes[2], sizes[1], 2.0)
     return X, Y, w1, w2
+
+
+def accept_saturated(reference, case: tuple[np.ndarray, ...]) -> bool:
+    """Most hidden units with |z2| > 8, every output with |z3| <= 15.
+
+    Saturated outputs are left out on purpose: past |z3| ~ 20 the loss itself
+    loses its precision, and a backward pass that follows the chain rule through
+    dL/da3 without simplifying (a reasonable way to write it) would be charged
+    for the float format rather than for a mistake.
+    """
+    nodes = expected(reference.forward, case[0], case[2], case[3])
+    return bool(np.mean(np.abs(nodes["z2"]) > 8) > 0.5 and np.max(np.abs(nodes["z3"])) <= 15)
 
 
 @question("backward", points=8)
 def test_backward_saturated_units(student, reference, rng):
-    """Gradients stay right (and finite) when sigmoid units are saturated."""
+    """Gradients stay right (and finite) when hidden sigmoid units are saturated."""
     cases = []
     for sizes in ((3, 4, 2), (6, 5, 3), LECTURE):
         m = int(rng.integers(2, 7))
         case = draw(lambda s=sizes, k=m: saturated(rng, s, k),
-                    lambda c: np.mean(np.abs(c[2] @ np.vstack([c[0], np.ones((1, c[0].shape[1]))]))
-                                      > 8) > 0.5)
-        cases.append((f"`backward` on a {label(sizes, m)} with saturated units", case))
+                    lambda c: accept_saturated(reference, c))
+        cases.append((f"`backward` on a {label(sizes, m)} with saturated hidden units", case))
     grade_backward(student, reference, cases)
 
 
