@@ -86,7 +86,7 @@ def check_notebook(path: Path, assignment_name: str | None = None,
                               "metadata); is it the course's notebook?")
     public_files = _public_files(name, path)
     session = StudentSession(notebook.cells, [*public_files, path.resolve()],
-                             limits or Limits(), real_otter=True)
+                             limits or _limits(name), real_otter=True)
     results = []
     with session:
         outcomes = session.start()
@@ -101,6 +101,16 @@ def check_notebook(path: Path, assignment_name: str | None = None,
     cells = tuple(o.describe() for o in outcomes if o.status != "ok")
     return CheckReport(path, name, tuple(results), cells, tuple(notebook.warnings) +
                        tuple(session.warnings))
+
+
+def _limits(name: str | None) -> Limits:
+    """The assignment's limits (its manifest's) if this checkout has it, else the defaults."""
+    if name:
+        try:
+            return Assignment.find(name).limits()
+        except UnknownAssignment:
+            pass
+    return Limits()
 
 
 def _public_files(name: str | None, notebook: Path) -> list[Path]:

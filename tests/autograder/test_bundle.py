@@ -93,3 +93,14 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
+
+
+def test_each_assignment_bundles_only_its_own_folder(tmp_path):
+    """hw2's zip carries hw2's manifest (its limits), graders, reference and data, no hw1."""
+    with zipfile.ZipFile(build_bundle("hw2", tmp_path)) as archive:
+        names = archive.namelist()
+        run = archive.read("run_autograder").decode()
+    assert {"solutions/hw2/assignment.toml", "solutions/hw2/graders.py",
+            "solutions/hw2/reference.py", "assignments/hw2/digits.npz"} <= set(names)
+    assert not [n for n in names if "hw1" in n or "examples" in n or n.endswith(".ipynb")]
+    assert "grade hw2 " in run

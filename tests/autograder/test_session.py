@@ -112,3 +112,20 @@ def test_a_named_budget_replaces_the_call_limit(student):
     with pytest.raises(StudentTimeout, match="within 12 s"):
         student.call("slow", budget="long")
     assert time.monotonic() - started >= 11
+
+
+def test_a_callback_nobody_asked_for_breaks_the_channel():
+    """A worker that asks to evaluate a function during a call that was given none is cut off."""
+    from autograder.sandbox import Sandbox, WorkerGone
+
+    sandbox = Sandbox([], Limits())
+    try:
+        worker = sandbox.spawn()
+        assert worker.request({"op": "run_cell", "source": "def g(f):\n    return f(1)"},
+                              30)["status"] == "ok"
+        forged = {"op": "call", "name": "g", "args": [{"$t": "callable", "fn": 0}]}
+        with pytest.raises(WorkerGone, match="not given"):
+            worker.request(forged, 30)  # no on_callback: nothing may be evaluated
+        assert not worker.alive
+    finally:
+        sandbox.close()
