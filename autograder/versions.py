@@ -72,10 +72,9 @@ def _engine_imports(source: str) -> list[tuple[str, set[str]]]:
                 found += [(a.name, set()) for a in node.names]
             elif base.startswith(PACKAGE + "."):
                 found.append((base.split(".")[1], {a.name for a in node.names}))
-        elif isinstance(node, ast.Import):
-            found += [(a.name.split(".")[1], set()) for a in node.names
-                      if a.name.startswith(PACKAGE + ".")]
-            found += [("protocol", set()) for a in node.names if a.name == "protocol"]
+        elif isinstance(node, ast.Import):  # the worker imports its siblings by plain name
+            found += [(a.name.split(".")[1] if a.name.startswith(PACKAGE + ".") else a.name, set())
+                      for a in node.names]  # non-engine names (numpy, ...) have no file: skipped
     return found
 
 
