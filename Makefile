@@ -23,8 +23,13 @@ demo: $(STAMP)
 	@echo
 	@cat grading/hw1/gradebook.csv
 	@echo
+	$(PY) -m autograder grade hw2 solutions/hw2/examples --out grading/hw2 --seed $(SEED)
+	@echo
+	@cat grading/hw2/gradebook.csv
+	@echo
 	$(PY) -m course grades --policy course/cose474.toml --roster course/examples/roster.csv \
-		--homework grading/hw1/gradebook.csv --scores course/examples/scores.csv \
+		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv \
+		--scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
 
 test: $(STAMP)

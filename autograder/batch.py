@@ -143,7 +143,7 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
     assignment = Assignment.find(assignment_name)
     assignment.questions  # fail early on a broken grader file  # noqa: B018
     version = assignment.version
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     sandbox = bubblewrap_problem() or "bubblewrap"
     with exclusive(out), Gradebook.open(out / DB_NAME) as book, \
             tempfile.TemporaryDirectory(prefix="autograder-intake-") as workdir:

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from .batch import BatchOutcome, grade_all
 from .bundle import build_bundle
+from .catalog import Assignment
 from .check import check_notebook, render
 from .errors import AutograderError
 from .results import STATUSES, SubmissionResult
@@ -54,19 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden inputs (default: the seed of the last run in "
                             "OUT, else random; recorded); a different seed regrades everything")
-    defaults = Limits()
-    grade.add_argument("--cell-timeout", type=float, default=defaults.cell_seconds, metavar="S",
-                       help="wall-clock seconds per notebook cell (default %(default)s)")
-    grade.add_argument("--call-timeout", type=float, default=defaults.call_seconds, metavar="S",
-                       help="default wall-clock seconds per graded call (default %(default)s)")
-    grade.add_argument("--submission-timeout", type=float, default=defaults.submission_seconds,
-                       metavar="S", help="wall-clock seconds per submission (default %(default)s)")
-    grade.add_argument("--cpu", type=int, default=defaults.cpu_seconds, metavar="S",
-                       help="CPU seconds per worker process (default %(default)s)")
-    grade.add_argument("--memory-mb", type=int, default=defaults.memory_bytes // 2**20,
-                       help="address-space limit of the worker in MiB (default %(default)s)")
-    grade.add_argument("--processes", type=int, default=defaults.processes,
-                       help="processes/threads the worker may have (default %(default)s)")
+    defaults = Limits()  # the manifest's [limits] replace these defaults; a flag given wins
+    grade.add_argument("--cell-timeout", type=float, default=None, metavar="S",
+                       help=f"wall-clock seconds per notebook cell (default {defaults.cell_seconds})")
+    grade.add_argument("--call-timeout", type=float, default=None, metavar="S",
+                       help=f"default wall-clock seconds per graded call "
+                            f"(default {defaults.call_seconds})")
+    grade.add_argument("--submission-timeout", type=float, default=None, metavar="S",
+                       help=f"wall-clock seconds per submission "
+                            f"(default {defaults.submission_seconds})")
+    grade.add_argument("--cpu", type=int, default=None, metavar="S",
+                       help=f"CPU seconds per worker process (default {defaults.cpu_seconds})")
+    grade.add_argument("--memory-mb", type=int, default=None,
+                       help=f"address-space limit of the worker in MiB "
+                            f"(default {defaults.memory_bytes // 2**20})")
+    grade.add_argument("--processes", type=int, default=None,
+                       help=f"processes/threads the worker may have (default {defaults.processes})")
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those with a stored result for the "
                             "same file, grader version and seed")
@@ -123,9 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
-    limits = Limits(cell_seconds=args.cell_timeout, call_seconds=args.call_timeout,
-                    submission_seconds=args.submission_timeout, cpu_seconds=args.cpu,
-                    memory_bytes=args.memory_mb * 2**20, processes=args.processes)
+    memory = args.memory_mb * 2**20 if args.memory_mb is not None else None
+    limits = Assignment.find(args.assignment).limits(
+        cell_seconds=args.cell_timeout, call_seconds=args.call_timeout,
+        submission_seconds=args.submission_timeout, cpu_seconds=args.cpu,
+        memory_bytes=memory, processes=args.processes)
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(),
                         MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                         TextColumn("ETA"), TimeRemainingColumn(), console=console,

@@ -51,7 +51,11 @@ MAX_EXTRA_TEXT = 256 * 1024  # each TA-only diagnostic (worker output, pytest lo
 
 @dataclass(frozen=True, slots=True)
 class TestOutcome:
-    """One hidden test: passed or not, and a message that is safe for the student."""
+    """One hidden test: passed or not, and a message that is safe for the student.
+
+    A test that failed can still earn ``partial`` (a fraction in [0, 1)) of its
+    points, when its grader gives partial credit (``autograder.checks.PartialCredit``).
+    """
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -61,10 +65,11 @@ class TestOutcome:
     passed: bool
     feedback: str = ""
     seconds: float = 0.0
+    partial: float = 0.0
 
     @property
     def points(self) -> float:
-        return self.max_points if self.passed else 0.0
+        return self.max_points if self.passed else self.max_points * self.partial
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,4 +114,4 @@ def test_feedback_never_contains_the_reference_source(graded):
 def test_unknown_assignment_is_a_clear_error(tmp_path):
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw99", str(EXAMPLES),
                           "--out", str(tmp_path)], capture_output=True, text=True, check=False)
-    assert run.returncode == 2 and "no graders for 'hw99'" in run.stdout
+    assert run.returncode == 2 and "no assignment 'hw99'" in run.stdout
