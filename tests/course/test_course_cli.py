@@ -68,7 +68,8 @@ def test_example_term_exact_totals(example_out: tuple[Path, str]) -> None:
     2023008: no hw1 row -> 0; 8 + 8.75 + 12.5 + 2 + 2.5 - 6 x 0.5 = 30.75 -> F
     """
     out, _ = example_out
-    with (out / "final_grades.csv").open(newline="") as handle:
+    assert (out / "final_grades.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Korean Excel
+    with (out / "final_grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert list(rows) == [f"20230{n:02d}" for n in range(1, 9)]
     assert [rows[s]["total"] for s in ("2023001", "2023002", "2023007", "2023008")] == [
@@ -119,7 +120,8 @@ def test_summary_has_the_distribution(example_out: tuple[Path, str]) -> None:
 def test_blackboard_upload_quotes_every_field(example_out: tuple[Path, str]) -> None:
     out, _ = example_out
     lines = (out / "blackboard_upload.csv").read_text().splitlines()
-    assert lines[0].startswith('"Username","Homework",')
+    assert lines[0].startswith('"Username","Homework [Total Pts: 20 Score]",')
+    assert lines[0].endswith('"Final Total [Total Pts: 100 Score]","Final Letter Grade"')
     assert lines[2] == '"2023002","17.00","19.00","23.00","23.00","4.00","4.50","0.50","90.00","A0"'
     assert all(re.fullmatch(r'"[^"]*"(,"[^"]*")*', line) for line in lines)
 

@@ -135,7 +135,7 @@ BAD_POLICIES = {
             'source = "scores"\nmax_points = 100\ndrop_lowest = 1',
         ),
         "components.midterm.drop_lowest",
-        "must be >= 0 and only for a quizzes component",
+        "must be >= 0 and only for a quizzes or homework component",
     ),
     "negative-deduction": (
         edit("deduction_per_absence = 0.5", "deduction_per_absence = -0.5"),
