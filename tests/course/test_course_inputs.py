@@ -312,10 +312,19 @@ def test_late_days_file(cose474: Policy, term: Term, tmp_path: Path) -> None:
 def test_late_days_without_a_penalty_is_refused(
     cose474: Policy, term: Term, tmp_path: Path
 ) -> None:
-    """cose474 has no late penalty: a late-days file would silently change nothing."""
+    """Without a late penalty a late-days file would silently change nothing."""
+    policy = dataclasses.replace(
+        cose474,
+        components=tuple(
+            dataclasses.replace(c, late_penalty_per_day=Fraction(0), max_late_days=None)
+            if c.source is Source.HOMEWORK
+            else c
+            for c in cose474.components
+        ),
+    )
     late = tmp_path / "late_days.csv"
     late.write_text("student_id,hw1\n2023001,2\n")
-    assert problems_of(lambda: load(cose474, term(), late_days=late)) == [
+    assert problems_of(lambda: load(policy, term(), late_days=late)) == [
         (
             "late_days.csv",
             None,
