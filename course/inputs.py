@@ -369,7 +369,7 @@ def _load_late_days(
     late: dict[str, dict[str, int]] = {}
     for student_id, row in table.by_student(problems, roster).items():
         days = {a: parse_count(table, problems, row, a) for a in assignments if row.cells[a]}
-        late[student_id] = {a: n for a, n in days.items() if n}
+        late[student_id] = {a: n for a, n in days.items() if n is not None}
     return late
 
 
