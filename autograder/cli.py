@@ -193,6 +193,12 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         return 130
     if not args.quiet:
         _summary(outcome, console)
+    if deadlines is not None:
+        found = {r.student_id for r in outcome.results}
+        unknown = sorted(set(deadlines.extensions) - found)
+        if unknown:
+            console.print(f"WARNING: {args.extensions}: no submission for {', '.join(unknown)} "
+                          "(extension unused; check the id)", markup=False)
     if args.blackboard_grade_center is not None:
         from .lms import write_assignment_upload  # only here: it reads course.gradecenter
 
