@@ -12,7 +12,9 @@ never lost on a later run:
 
 ``Adjustments.apply`` turns a stored result into the exported one: an override
 replaces the question's tests by one "regrade" test worth the granted points;
-``extra`` gets ``submitted_at`` and ``late_days``; a note says both.
+``extra`` gets ``submitted_at`` and ``late_days`` (a note says both) and, for the
+TA log only, the Blackboard receipts' facts (name, username, every attempt's
+time, comments, submission text and files).
 """
 
 from __future__ import annotations
@@ -175,9 +177,10 @@ class Adjustments:
         rows = connection.execute("SELECT student_id, deadline FROM deadlines "
                                   "WHERE assignment = ?", (assignment,))
         self.deadlines = {row[0]: datetime.fromisoformat(row[1]) for row in rows}
-        rows = connection.execute("SELECT student_id, submitted_at FROM submitted "
-                                  "WHERE assignment = ?", (assignment,))
+        rows = connection.execute("SELECT student_id, submitted_at, info FROM submitted "
+                                  "WHERE assignment = ?", (assignment,)).fetchall()
         self.submitted = {row[0]: datetime.fromisoformat(row[1]) for row in rows if row[1]}
+        self.info = {row[0]: json.loads(row[2]) for row in rows if row[2] not in ("", "{}")}
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -208,4 +211,6 @@ class Adjustments:
                          (f"{late} day(s) late" if late else "on time"))
         extra = {**result.extra, "submitted_at": submitted.isoformat() if submitted else "",
                  "late_days": "" if late is None else late}
+        if student in self.info:  # TA-only (the TA log): receipts' name, comments, files
+            extra["blackboard"] = self.info[student]
         return dataclasses.replace(result, tests=tuple(tests), notes=tuple(notes), extra=extra)

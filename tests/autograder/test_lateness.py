@@ -76,8 +76,12 @@ def test_lateness_extensions_and_overrides_end_to_end(tmp_path):
         ("2026-10-01T23:00:00+09:00", "0")
     assert got["late_2"]["late_days"] == "2" and got["extended"]["late_days"] == "0"
     assert got["2023009"]["late_days"] == "" and got["2023009"]["submitted_at"] == ""
-    notes = json.loads((out / "late_2" / "results.json").read_text())["output"]
-    assert "2 day(s) late" in notes
+    visible = json.loads((out / "late_2" / "results.json").read_text())
+    assert "2 day(s) late" in visible["output"] and "blackboard" not in visible["extra_data"]
+    log = json.loads((out / "_ta_logs" / "late_2.json").read_text())
+    assert log["extra"]["blackboard"]["name"] == "Some One"
+    assert log["extra"]["blackboard"]["attempts"][0]["files"] == [
+        "HW1_late_2_attempt_2026-10-03-08-00-00_hw1.ipynb"]
 
     overrides = tmp_path / "regrades.csv"
     overrides.write_text("student_id,question,points,who,why\n"
