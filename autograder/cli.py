@@ -30,6 +30,7 @@ from .bundle import build_bundle
 from .catalog import Assignment
 from .check import check_notebook, render
 from .errors import AutograderError
+from .ids import CLASH_NOTE, ID_NOTE
 from .lateness import load_deadlines
 from .lateness import zone as load_zone
 from .ledger import override_history, read_overrides
@@ -193,6 +194,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         return 130
     if not args.quiet:
         _summary(outcome, console)
+    id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
+                if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
+    for student, note in id_notes[:MESSAGES]:
+        console.print(f"  {student}: {note}", markup=False)
     if deadlines is not None:
         found = {r.student_id for r in outcome.results}
         unknown = sorted(set(deadlines.extensions) - found)

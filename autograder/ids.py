@@ -2,7 +2,8 @@
 
 An id is data that also names ``OUT/<id>/``, so it is made of letters of any
 script, digits and ``_ . @ + -``, at most 100 characters, never ``.``/``..``,
-never starting with ``_``/``.``/``-`` and never the name of a TA file in ``OUT``.
+never starting with ``_``/``.`` and never the name of a TA file in ``OUT``.
+(``-2+3`` and ``@A1`` are ids: spreadsheet formulas are the CSV writers' concern.)
 A name that is not already such an id (``Python Basics With Numpy v3``,
 ``홍길동 과제 (1)``) gets a readable id derived from it and a note saying so.
 Two names that map to one id both keep a row: the later ones get ``-2``,
@@ -21,12 +22,16 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_ID = 100
-VALID_ID = re.compile(r"[^\W_][\w.@+-]{0,99}")  # letters/digits of any script first
+# letters/digits of any script, or @ + - (a formula-like id such as -2+3 or @A1 stays an
+# id; CSV writers neutralise it), first; never _ or . first
+VALID_ID = re.compile(r"(?:[^\W_]|[@+-])[\w.@+-]{0,99}")
 # Names inside OUT that belong to the TA side (compared case-insensitively).
 RESERVED = frozenset({"_ta_logs", "gradebook.csv", "gradebook.sqlite", "gradebook.sqlite.lock",
                       "gradebook.sqlite-wal", "gradebook.sqlite-shm", "gradebook.sqlite-journal",
                       "run.txt", "report", "report.html", "blackboard_upload.csv",
                       "blackboard_upload.xls", "unnamed"})
+ID_NOTE = "graded under the id"  # notes the CLI repeats to the TA
+CLASH_NOTE = "also maps to the id"
 COPY_SUFFIX = re.compile(r"\s*[(\[]\d{1,3}[)\]]\s*$|\s+-\s*(copy|복사본)(\s*\(\d+\))?\s*$",
                          re.IGNORECASE)
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|[\x00-\x1f\x7f-\x9f]")
@@ -78,7 +83,7 @@ def zip_member_name(filename: str, flag_bits: int) -> str:
 
 def is_valid_id(student_id: str) -> bool:
     return bool(VALID_ID.fullmatch(student_id)) and student_id.lower() not in RESERVED \
-        and not student_id.endswith(".")
+        and not student_id.endswith(".") and any(c.isalnum() for c in student_id)
 
 
 def derive_id(name: str) -> str:

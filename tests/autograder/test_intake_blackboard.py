@@ -182,6 +182,15 @@ def test_names_become_readable_safe_ids_with_a_note(tmp_path, name, expected):
     assert "derived from the name" in sub.notes[0] and "\x1b" not in sub.notes[0]
 
 
+@pytest.mark.parametrize("name", ["-2+3", "@A1", "2023001"])
+def test_formula_like_ids_stay_ids(tmp_path, name):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / f"{name}.ipynb").write_text(NB)
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == name and not sub.notes
+
+
 def test_two_names_for_one_id_both_keep_a_row(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
