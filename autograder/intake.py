@@ -85,6 +85,8 @@ def find_submissions(source: Path, workdir: Path,
         if source.suffix.lower() != ".zip":
             raise SubmissionError(f"{source}: expected a folder or a .zip of submissions")
         source = extract_zip(source, workdir / "unzipped")
+    else:
+        source = _unwrap(source)  # a folder holding only the unzipped download's folder
     unzip = Unzipper(workdir / "attached", source)
     claims: dict[str, _Claim] = {}
     others: list[_Claim] = []

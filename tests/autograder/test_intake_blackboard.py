@@ -225,3 +225,13 @@ def test_undecodable_folder_names_never_crash(tmp_path):
     found = by_id(find_submissions(src, tmp_path / "work"))
     assert "박지호" in found
     assert all(s.student_id.isprintable() and not s.problem for s in found.values())
+
+
+def test_a_folder_holding_only_the_downloads_folder_is_unwrapped(tmp_path):
+    src = tmp_path / "in" / "gradebook_COSE474_HW1_2026-10-02-10-00-00"
+    src.mkdir(parents=True)
+    for user in ("2023001", "2023002"):
+        attempt(src, "HW1", user, "2026-09-30-20-00-00", "Wednesday, September 30, 2026 "
+                "8:00:00 PM", {"hw1.ipynb": NB})
+    assert sorted(by_id(find_submissions(tmp_path / "in", tmp_path / "work"))) == \
+        ["2023001", "2023002"]
