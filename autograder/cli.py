@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, required=True, help="output folder")
     grade.add_argument("--jobs", type=int, default=None,
                        help="parallel graders (default: all cores)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler's address (tcp://HOST:8786) "
+                            "or local:N for a LocalCluster of N worker processes")
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden inputs (default: the seed of the last run in "
                             "OUT, else random; recorded); a different seed regrades everything")
@@ -187,7 +190,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
-                                deadlines=deadlines, server_zone=zone, overrides=overrides)
+                                cluster=args.cluster, deadlines=deadlines, server_zone=zone,
+                                overrides=overrides)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)

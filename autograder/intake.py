@@ -22,6 +22,7 @@ Zips are extracted with size, count and path checks (no zip-slip).
 from __future__ import annotations
 
 import shutil
+import sys
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -220,6 +221,8 @@ def extract_zip(archive: Path, target: Path, *, unwrap: bool = True) -> Path:
             if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
                 raise SubmissionError(f"{archive.name}: unpacks to more than {MAX_ZIP_BYTES} "
                                       "bytes")
+            # deepest first: of a file and a folder with one name, the folder's notebooks win
+            members.sort(key=lambda m: -m.filename.replace("\\", "/").count("/"))
             for member in members:
                 name = zip_member_name(member.filename, member.flag_bits)
                 parts = PurePosixPath(name.replace("\\", "/")).parts
@@ -232,8 +235,10 @@ def extract_zip(archive: Path, target: Path, *, unwrap: bool = True) -> Path:
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     with zipped.open(member) as src, destination.open("wb") as dst:
                         _copy_bounded(src, dst, member.file_size)
-                except (OSError, ValueError):
-                    continue  # a file and a folder of the same name: the second is skipped
+                except (OSError, ValueError) as exc:  # a file and a folder of one name: keep
+                    print(f"autograder: {decode_name(archive.name)}: skipped "  # the first
+                          f"{decode_name(name)!r} "
+                          f"({getattr(exc, 'strerror', None) or exc})", file=sys.stderr)
     except (zipfile.BadZipFile, NotImplementedError, EOFError) as exc:
         raise SubmissionError(f"{archive.name}: not a readable zip file ({exc})") from None
     return _unwrap(target) if unwrap else target
