@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED)
+	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED) \
+		--deadline 2026-09-23T23:59+09:00 --extensions solutions/hw1/extensions.csv
 	@echo
 	@cat grading/hw1/gradebook.csv
 	@echo

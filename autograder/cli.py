@@ -30,6 +30,10 @@ from .bundle import build_bundle
 from .catalog import Assignment
 from .check import check_notebook, render
 from .errors import AutograderError
+from .ids import CLASH_NOTE, ID_NOTE
+from .lateness import load_deadlines
+from .lateness import zone as load_zone
+from .ledger import override_history, read_overrides
 from .results import STATUSES, SubmissionResult
 from .sandbox import Limits
 from .store import DB_NAME, Gradebook, Run, StoredResult
@@ -79,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
                             "(e.g. before the deadline); an export choice: scores unchanged, "
                             "nothing regraded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    grade.add_argument("--deadline", metavar="WHEN",
+                       help="deadline, ISO 8601 (2026-10-01T23:59+09:00); gradebook.csv gets "
+                            "submitted_at and late_days (kept for later runs)")
+    grade.add_argument("--extensions", type=Path, metavar="CSV",
+                       help="per-student deadlines: student_id,deadline (needs --deadline)")
+    grade.add_argument("--timezone", metavar="ZONE",
+                       help="zone of the Blackboard server's times and of a deadline without "
+                            "offset, e.g. Asia/Seoul (default: the deadline's offset)")
+    grade.add_argument("--overrides", type=Path, metavar="CSV",
+                       help="granted regrades: student_id,question,points,who,why; recorded "
+                            "in the gradebook's history and applied to every later export")
+    grade.add_argument("--blackboard-grade-center", type=Path, metavar="FILE",
+                       help="the Grade Center file downloaded from Blackboard (Work Offline); "
+                            "writes OUT/blackboard_upload.csv updating its column for this "
+                            "assignment (without it, a new column)")
+    grade.add_argument("--blackboard-column", metavar="NAME",
+                       help="the Grade Center column of this assignment (default: the one "
+                            "named like the assignment)")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
         description="Show each stored grading of a student (score, per-question points, seed, "
@@ -156,6 +178,16 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                           markup=False)
         progress.update(task, advance=1, rate=f"{rate:.2f}/s")
 
+    deadlines, zone = None, None
+    if args.deadline:
+        deadlines, zone = load_deadlines(args.deadline, args.extensions, args.timezone)
+    elif args.extensions:
+        raise AutograderError("--extensions needs --deadline")
+    elif args.timezone:
+        zone = load_zone(args.timezone)
+    overrides = None
+    if args.overrides:
+        overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
     try:
         with progress:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
@@ -163,13 +195,35 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
-                                cluster=args.cluster)
+                                cluster=args.cluster, deadlines=deadlines, server_zone=zone,
+                                overrides=overrides)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
     if not args.quiet:
         _summary(outcome, console)
+    id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
+                if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
+    for student, note in id_notes[:MESSAGES]:
+        console.print(f"  {student}: {note}", markup=False)
+    if deadlines is not None:
+        found = {r.student_id for r in outcome.results}
+        unknown = sorted(set(deadlines.extensions) - found)
+        if unknown:
+            console.print(f"WARNING: {args.extensions}: no submission for {', '.join(unknown)} "
+                          "(extension unused; check the id)", markup=False)
+    if args.blackboard_grade_center is not None:
+        from .lms import write_assignment_upload  # only here: it reads course.gradecenter
+
+        upload, skipped = write_assignment_upload(args.out, args.assignment,
+                                                  args.blackboard_grade_center,
+                                                  args.blackboard_column)
+        console.print(f"wrote {upload} (Blackboard: Grade Center > Work Offline > Upload)",
+                      markup=False)
+        if skipped:
+            console.print(f"not in the Grade Center file, so not in the upload: "
+                          f"{', '.join(skipped)}", markup=False)
     return 1 if any(r.status == "error" for r in outcome.results) else 0
 
 
@@ -251,6 +305,7 @@ def _history(args: argparse.Namespace, console: Console) -> int:
                                   f"in {book.path}")
         runs = {run.id: run for run in book.runs(args.assignment)}
         reuses = {g.id: book.reused_in(g.id) for g in gradings}
+        regrades = override_history(book.connection, args.assignment, args.student)
     console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
                   f"{args.out / DB_NAME}", markup=False)
     previous: StoredResult | None = None
@@ -259,6 +314,9 @@ def _history(args: argparse.Namespace, console: Console) -> int:
         for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
             console.print(line, markup=False)
         previous = graded
+    for o in regrades:
+        console.print(f"\nregrade {o.added_at}: {o.question} = {o.points:g} by {o.who}: {o.why}",
+                      markup=False)
     return 0
 
 
