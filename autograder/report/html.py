@@ -55,8 +55,7 @@ def write_pages(data: ReportData, folder: Path, figures: dict[str, str],
         old.unlink()
     template = ENV.get_template("pair.html")
     for page, pair in zip(pair_pages, data.pairs, strict=True):
-        questions = [q for q in data.questions if q in codes.get(pair.a, {})
-                     or q in codes.get(pair.b, {})]
+        questions = [q for q in data.questions if q in pair.questions]
         sides = {}
         for q in questions:
             hits = pair.shared_lines.get(q, (frozenset(), frozenset()))
@@ -64,6 +63,7 @@ def write_pages(data: ReportData, folder: Path, figures: dict[str, str],
                         for who, hit in ((pair.a, hits[0]), (pair.b, hits[1]))]
         atomic_write(folder / page, template.render(
             pair=pair, assignment=data.assignment, questions=questions, sides=sides,
+            others=[q for q in data.questions if q not in pair.questions],
             csp=csp(None)))
     path = folder / "index.html"
     atomic_write(path, index)
