@@ -50,9 +50,11 @@ def graded(tmp_path_factory):
 
 
 def test_command_succeeds_with_a_summary(graded):
-    run, _ = graded
+    run, out = graded
     assert run.returncode == 0, run.stdout + run.stderr
     assert "7 graded, 1 invalid; seed 474" in run.stdout
+    assert run.stdout.splitlines()[-1] == f"report: {out / 'report' / 'index.html'}"
+    assert (out / "report" / "index.html").is_file()
 
 
 def test_gradebook_has_the_expected_points_per_question(graded):
