@@ -26,6 +26,7 @@ demo: $(STAMP)
 	$(PY) -m course grades --policy course/cose474.toml --roster course/examples/roster.csv \
 		--homework grading/hw1/gradebook.csv --scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
+	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
 test: $(STAMP)
 	$(PY) -m pytest
