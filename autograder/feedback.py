@@ -65,7 +65,8 @@ blockquote{{margin:1em 0;padding:.6em 1em;background:#fff6e0;border-left:4px sol
 {body}
 </body></html>
 """
-EMPHASIS = frozenset("\\*_")
+EMPHASIS_CHAR = re.compile(r"[\\*_]")
+INTRAWORD = re.compile(r"(?<=[^\W_])\\(_)(?=[^\W_])")  # a_b: never emphasis, keep it as is
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
@@ -86,7 +87,7 @@ def plain(value: str) -> str:
     parts = CODE_SPAN.split(value)  # [text, fence, code, text, fence, code, ...]
     out = []
     for i in range(0, len(parts), 3):
-        out.append("".join(f"\\{c}" if c in EMPHASIS else c for c in parts[i]))
+        out.append(INTRAWORD.sub(lambda m: m.group(1), EMPHASIS_CHAR.sub(r"\\\g<0>", parts[i])))
         if i + 2 < len(parts):
             out.append(f"{parts[i + 1]}{parts[i + 2]}{parts[i + 1]}")
     return "".join(out)

@@ -138,22 +138,41 @@ class Skeleton:
     def split(self, cells: list[str]) -> dict[str, str]:
         """A student's code per question: cells by the names they define, else by position."""
         owner = {name: q for q, names in self.names.items() for name in names}
-        by_position = {}
-        for q, sources in segments(cells, self.names).items():
-            by_position.update({id(s): q for s in sources})
+        by_position: dict[int, str] | None = None
         code = defaultdict(list)
-        for source in cells:
-            if is_otter_cell(source):
+        for number, source in enumerate(cells):
+            if (_maybe_otter(source) and is_otter_cell(source)
+                    or not any(name in source for name in owner)):  # defines none of them
                 continue
             names = defined_names(source)
-            if names is None:
-                question = by_position.get(id(source))
+            if names is None:  # unparsable: otter's layout decides (computed once, if needed)
+                if by_position is None:
+                    by_position = _positions(cells, self.names)
+                question = by_position.get(number)
             else:
                 votes = Counter(owner[n] for n in names if n in owner)
                 question = votes.most_common(1)[0][0] if votes else None
             if question is not None:
                 code[question].append(source)
         return {q: "\n\n".join(sources) for q, sources in code.items()}
+
+
+def _maybe_otter(source: str) -> bool:
+    return "otter" in source or "grader" in source
+
+
+def _positions(cells: list[str], questions: Iterable[str]) -> dict[int, str]:
+    """Cell number -> the question of the next ``grader.check`` cell."""
+    known, found, pending = set(questions), {}, []
+    for number, source in enumerate(cells):
+        match = CHECK.search(source)
+        if match and is_otter_cell(source):
+            if match.group(1) in known:
+                found.update(dict.fromkeys(pending, match.group(1)))
+            pending = []
+        else:
+            pending.append(number)
+    return found
 
 
 def tokens(source: str) -> list[tuple[str, int]]:
@@ -182,13 +201,14 @@ def tokens(source: str) -> list[tuple[str, int]]:
 def fingerprint(source: str) -> dict[int, frozenset[int]]:
     """Winnowed K-gram hashes of the code, each with the lines its K-gram spans."""
     toks = tokens(source)
-    grams = [(zlib.crc32("\x1f".join(t for t, _ in toks[i:i + K]).encode()),
-              frozenset(line for _, line in toks[i:i + K])) for i in range(len(toks) - K + 1)]
+    words = [t for t, _ in toks]
+    hashes = [zlib.crc32("\x1f".join(words[i:i + K]).encode())
+              for i in range(len(toks) - K + 1)]
     chosen: dict[int, set[int]] = defaultdict(set)
-    for start in range(max(len(grams) - W + 1, 1 if grams else 0)):
-        window = grams[start:start + W]
-        low = min(range(len(window)), key=lambda i: window[i][0])
-        chosen[window[low][0]] |= window[low][1]
+    for start in range(max(len(hashes) - W + 1, 1 if hashes else 0)):
+        window = hashes[start:start + W]
+        low = start + window.index(min(window))
+        chosen[hashes[low]].update(range(toks[low][1], toks[low + K - 1][1] + 1))
     return {h: frozenset(lines) for h, lines in chosen.items()}
 
 

@@ -24,13 +24,13 @@ from autograder.results import (
 )
 from autograder.sandbox import Limits
 
-QUESTIONS = {"q1": 10.0, "q2": 5.0}
+QUESTIONS = {"q1": 10.0, "q_2": 5.0}
 GRADER_SECRET = "expected=0.73105857 from reference.sigmoid(secret_input)"
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) ![x](http://evil.example/p.png)"
 TESTS = (
     TestOutcome("sigmoid of a scalar", "q1", 4, True),
     TestOutcome("sigmoid keeps the shape", "q1", 6, False, f"`sigmoid` raised ValueError: {HOSTILE}"),
-    TestOutcome("returns a float", "q2", 5, False,
+    TestOutcome("returns a float", "q_2", 5, False,
                 "the grader could not check this (an internal grader error; the TA has been told)"),
 )
 TA_ONLY = {"internal_errors": [f"test_x: AssertionError: {GRADER_SECRET}"],
@@ -84,7 +84,7 @@ def test_hidden_test_names_become_check_n_of_m_with_the_same_scores(tmp_path):
     hidden = json.loads(write_results_json(result(), tmp_path / "b",
                                            show_test_names=False).read_text())
     assert [t["name"] for t in hidden["tests"]] == \
-        ["q1: check 1 of 2", "q1: check 2 of 2", "q2: check 1 of 1"]
+        ["q1: check 1 of 2", "q1: check 2 of 2", "q_2: check 1 of 1"]
     assert shown["tests"][0]["name"] == "q1: sigmoid of a scalar"
     strip = ("name",)
     assert [{k: v for k, v in t.items() if k not in strip} for t in hidden["tests"]] == \
@@ -155,7 +155,7 @@ GARBLERS = (
     TestOutcome("sigmoid stays in [0, 1]", "q1", 6, False,
                 "`sigmoid` raised ValueError: *star* _under_ [0, 1] <img src=x onerror=alert(1)>"
                 " </script><script>alert(2)</script> ``tick`` \x1b[31mred"),
-    TestOutcome("returns a float", "q2", 5, True),
+    TestOutcome("returns a float", "q_2", 5, True),
 )
 
 
@@ -165,7 +165,7 @@ def test_feedback_markdown_reads_as_the_text_and_html_has_no_stray_markup(tmp_pa
     md_path, html_path = write_feedback(r, tmp_path, assignment="hw1")
     markdown, page = md_path.read_text(), html_path.read_text()
     assert "w0 + w1*x1 + w2*x2 >= 0" in markdown and "*star* _under_ [0, 1]" in markdown
-    assert "\\[" not in markdown and "\\*" not in markdown and "\x1b" not in markdown
+    assert "\\" not in markdown and "\x1b" not in markdown  # no backslash escapes at all
     assert "<em>" not in page and "<strong>star" not in page and "¶" not in page
     assert "<img" not in page and "<script" not in page and "</script>" not in page
     assert "w0 + w1*x1 + w2*x2 &gt;= 0" in page
@@ -173,7 +173,7 @@ def test_feedback_markdown_reads_as_the_text_and_html_has_no_stray_markup(tmp_pa
     assert 'name="viewport"' in page and "script-src" not in page  # default-src 'none'
     assert page.count('<li class="fail">') == 2 and page.count('<li class="pass">') == 1
     assert "module 'torch' is missing" in page  # notes added by other parts of the grader
-    assert "<h2>q1: 0 / 10 points</h2>" in page and "<h2>q2: 5 / 5 points</h2>" in page
+    assert "<h2>q1: 0 / 10 points</h2>" in page and "<h2>q_2: 5 / 5 points</h2>" in page
 
 
 def test_an_invalid_notebook_gets_a_plain_explanation_and_what_to_do(tmp_path):
