@@ -3,7 +3,8 @@
 Students: ``copy_a``/``copy_b`` hand in one distinctive network (renamed and
 reformatted by b) whose comments and exception text carry HTML and script;
 ``honest`` writes its own; ``slow`` timed out, ``broken`` is invalid,
-``unlucky`` hit a grading error, ``absent`` is missing.
+``unlucky`` hit a grading error, ``absent`` is missing; ``김민준`` (no notebook
+kept) tests a non-ASCII id in links; ``copy_b`` was two days late.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def build_site(root: Path) -> tuple[Path, Path]:
     hostile_failure = f"`neural_network` raised AssertionError: {HOSTILE} *star* w0 + w1*x1"
     results = [
         result("copy_a", "graded", tests_for(False, hostile_failure), restarts=1),
-        result("copy_b", "graded", tests_for(True)),
+        result("copy_b", "graded", tests_for(True), late_days=2,
+               submitted_at="2026-10-03T09:00:00+09:00"),
+        result("김민준", "graded", tests_for(True), late_days=0),
         result("honest", "graded", tests_for(True)),
         result("slow", "timeout", tests_for(False, "not run: the notebook ran out of time"),
                message="the notebook used up its 120 s"),

@@ -82,10 +82,10 @@ def test_students_sort_by_a_click_on_a_header(browser, site):
                                                                             reverse=True)
     watched.page.locator("#students-table th", has_text="student").click()
     ids = watched.column("students-table", 0)
-    assert ids == sorted(ids) and len(ids) == 7
+    assert ids == sorted(ids) and len(ids) == 8
     watched.page.locator("#items-table th", has_text="pass rate").click()
     rates = watched.column("items-table", 3)
-    assert rates == ["0%", "50%", "100%"]
+    assert rates == ["0%", "60%", "100%"]
     watched.assert_clean()
 
 
@@ -93,7 +93,7 @@ def test_students_filter_by_text_and_status(browser, site):
     watched = Watched(browser).open(site[1])
     watched.page.fill("#filter", "copy")
     assert watched.column("students-table", 0) == ["copy_a", "copy_b"]
-    assert watched.page.inner_text("#shown") == "2 of 7 shown"
+    assert watched.page.inner_text("#shown") == "2 of 8 shown"
     watched.page.fill("#filter", "")
     watched.page.select_option("#status", "timeout")
     assert watched.column("students-table", 0) == ["slow"]
@@ -125,7 +125,11 @@ def test_every_link_resolves(browser, site):
     feedback.page.wait_for_load_state("load")
     assert feedback.page.url.endswith("/copy_a/feedback.html")
     assert "hw1: feedback for copy_a" in feedback.page.inner_text("h1")
-    assert checked >= 7 * 3
+    assert checked >= 8 + 2 * 6 + 2  # rows; needs-a-person feedback + TA log; pair, back
+    korean = Watched(browser).open(index)
+    korean.page.click("#students-table a >> text=김민준")
+    korean.page.wait_for_load_state("load")
+    assert "feedback for 김민준" in korean.page.inner_text("h1")
 
 
 def test_hostile_student_text_shows_as_text_and_runs_nothing(browser, site):

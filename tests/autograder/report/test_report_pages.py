@@ -30,7 +30,7 @@ def test_item_analysis_names_tests_nobody_and_everybody_passes(site):
     page = site[1].read_text()
     assert re.search(r"Nobody passed: <b>softmax</b>: `softmax` is finite", page)
     assert re.search(r"Everybody passed: <b>sigmoid</b>", page)
-    assert "2 / 4" in page and "1× `neural_network` raised AssertionError" in page
+    assert "3 / 5" in page and "1× `neural_network` raised AssertionError" in page
 
 
 def test_student_text_is_escaped_everywhere(site):
@@ -73,3 +73,13 @@ def test_report_command_rebuilds_from_the_gradebook(site, tmp_path):
     assert done.returncode == 0 and "copy_a</td><td>copy_b" in index.read_text().replace("\n", "")
     missing = run("report", "hw1", "--out", tmp_path / "nothing")
     assert missing.returncode == 2 and "no gradebook at" in missing.stdout
+
+
+def test_late_days_and_restarts_are_shown_when_records_have_them(site):
+    page = site[1].read_text()
+    assert "<th data-sort=\"num\" class=\"num\">late days</th>" in page
+    table = page[page.index('id="students-table"'):]
+    row = table[table.index(">copy_b</a>"):].split("</tr>")[0]
+    assert "2026-10-03T09:00:00+09:00" in row and "late 2 d" in row
+    row = table[table.index(">copy_a</a>"):].split("</tr>")[0]
+    assert "1 restart(s)" in row
