@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from ..results import STATUSES, TA_LOG_DIR, atomic_write
 from .data import ReportData
@@ -22,6 +23,7 @@ from .similarity import Code
 TEMPLATES = Path(__file__).with_name("templates")
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+ENV.filters["breakable"] = lambda text: Markup(str(escape(text)).replace("_", "_<wbr>"))
 SCRIPT = (TEMPLATES / "sort.js").read_text(encoding="utf-8")
 
 

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-from conftest import HOSTILE, REPO
+from report_site import HOSTILE, REPO
 
 from autograder.report.html import SCRIPT
 

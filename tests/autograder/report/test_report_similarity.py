@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import nbformat
-from conftest import COPIED, OWN, QUESTIONS, RENAMED, SKELETON, notebook
+from report_site import COPIED, OWN, QUESTIONS, RENAMED, SKELETON, notebook
 
 from autograder.report.similarity import (
     Skeleton,
