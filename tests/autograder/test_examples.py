@@ -108,6 +108,8 @@ def test_feedback_never_contains_the_reference_source(graded):
     _, out = graded
     secret = "np.logaddexp"  # used by the reference sigmoid only
     for path in out.rglob("*"):
+        if path.relative_to(out).parts[0] == "report":
+            continue  # the TA's report shows submitted code ("reference" submits the reference)
         if path.is_file() and path.suffix in (".json", ".csv", ".md", ".html"):
             assert secret not in path.read_text(), path
 
