@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, required=True, help="output folder")
     grade.add_argument("--jobs", type=int, default=None,
                        help="parallel graders (default: all cores)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler's address (tcp://HOST:8786) "
+                            "or local:N for a LocalCluster of N worker processes")
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden inputs (default: the seed of the last run in "
                             "OUT, else random; recorded); a different seed regrades everything")
@@ -163,7 +166,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                                 seed=args.seed, limits=limits, on_result=on_result,
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
-                                show_test_names=not args.hide_test_names)
+                                show_test_names=not args.hide_test_names,
+                                cluster=args.cluster)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)

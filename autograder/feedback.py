@@ -25,7 +25,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .results import STATUSES, SubmissionResult, atomic_write
+from .results import STATUSES, SubmissionResult, atomic_write, inside
 
 PASS, FAIL = "✔", "✘"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -170,7 +170,7 @@ def write_feedback(result: SubmissionResult, out_dir: Path, *, assignment: str,
                    show_test_names: bool = True) -> tuple[Path, Path]:
     """Write ``feedback.md`` and ``feedback.html`` beside the student's results.json."""
     markdown = render_markdown(result, assignment=assignment, show_test_names=show_test_names)
-    folder = out_dir / result.student_id
+    folder = inside(out_dir, result.student_id)  # checked: stays under OUT, off TA files
     md_path, html_path = folder / "feedback.md", folder / "feedback.html"
     atomic_write(md_path, markdown)
     atomic_write(html_path, render_html(markdown, title=f"{assignment} feedback: "

@@ -1,9 +1,12 @@
 """The pytest plugin that runs hidden graders against one student session.
 
-It is an object registered for one pytest session (``plugins=[...]``): it
-provides the ``student``, ``reference`` and ``rng`` fixtures, registers the
-``question`` marker, checks that each question's test points add up to
-``QUESTIONS``, and records every test's outcome with a student-safe message.
+It is an object registered for one pytest session (``plugins=[...]``) that
+grades many submissions, one pass over the collected tests each
+(``grader_session``): it provides the ``student``, ``reference`` and ``rng``
+fixtures, registers the ``question`` marker, checks once that each question's
+test points add up to ``QUESTIONS``, and records every test's outcome with a
+student-safe message. ``begin`` binds the next submission and clears what the
+last one left (outcomes, internal errors, the TA log).
 
 Only two kinds of failure message reach students: a ``GradingFailure`` raised
 by ``autograder.checks`` and a ``StudentError`` from the session. Anything else
@@ -34,10 +37,20 @@ class GradingPlugin:
         self._reference = reference
         self.seed = seed
         self.questions = questions
-        self.outcomes: dict[str, TestOutcome] = {}
-        self.problems: list[str] = []
-        self.internal_errors: list[str] = []
+        self.problems: list[str] = []  # the grader file's, found once at collection
         self.items: dict[str, tuple[str, str, float]] = {}
+        # per submission (``begin``)
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.internal_errors: list[str] = []
+        self.log: list[str] = []  # TA-only: the traceback of every failed test
+
+    def begin(self, student: Any, seed: int) -> None:
+        """Grade ``student`` with ``seed`` in the next pass; forget the last submission."""
+        self._student = student
+        self.seed = seed
+        self.outcomes = {}
+        self.internal_errors = []
+        self.log = []
 
     # ------------------------------------------------------------------ fixtures
 
@@ -57,6 +70,11 @@ class GradingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{MARKER}(qid, points): the question a test scores for")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.problems.append(f"collecting {report.nodeid or 'the graders'} failed: "
+                                 f"{report.longreprtext[-1500:]}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         totals = dict.fromkeys(self.questions, 0.0)
@@ -82,6 +100,8 @@ class GradingPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
+        if report.failed:
+            self.log.append(f"FAILED {item.nodeid} ({call.when}):\n{report.longreprtext[-1200:]}")
         if item.nodeid not in self.items or call.when == "teardown" and report.passed:
             return report
         name, qid, points = self.items[item.nodeid]

@@ -33,13 +33,20 @@ from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
 
 @dataclass(slots=True)
 class CellOutcome:
-    """What happened to one cell: ok, error, interrupted, killed or skipped."""
+    """What happened to one cell: ok, error, interrupted, killed or skipped.
+
+    ``notes`` are what the worker did differently from Jupyter in that cell (a
+    shell command or a missing module skipped); ``stdout`` is the printed
+    output without stderr. Both are the student's process's claims.
+    """
 
     index: int
     status: str
     ename: str = ""
     evalue: str = ""
     output: str = ""
+    notes: tuple[str, ...] = ()
+    stdout: str = ""
 
     def describe(self) -> str:
         where = f"cell {self.index + 1}"
@@ -52,6 +59,19 @@ class CellOutcome:
         if self.status == "skipped":
             return f"{where} was not run ({self.evalue})"
         return f"{where} ran"
+
+
+MAX_NOTES = 20
+
+
+def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
+    """One line per cell that did not simply run, and per note of a cell, in notebook order."""
+    lines: list[str] = []
+    for outcome in outcomes:
+        if outcome.status != "ok":
+            lines.append(outcome.describe())
+        lines += [f"cell {outcome.index + 1}: {note}" for note in outcome.notes]
+    return tuple(lines)
 
 
 @dataclass
@@ -111,9 +131,12 @@ class StudentSession:
         except WorkerGone as exc:
             status = "interrupted" if exc.timed_out else "killed"
             return CellOutcome(cell.index, status, evalue=exc.reason)
+        notes = reply.get("notes")
+        notes = tuple(_text(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
         return CellOutcome(
             cell.index, _text(reply.get("status"), 20) or "error", _text(reply.get("ename"), 80),
-            _text(reply.get("evalue"), 500), _text(reply.get("output"), 4096))
+            _text(reply.get("evalue"), 500), _text(reply.get("output"), 4096),
+            tuple(n for n in notes if n), _text(reply.get("stdout"), 4096))
 
     def _ensure_worker(self) -> bool:
         """A live worker, restarted (cells replayed) if the last one died; False if impossible."""
