@@ -83,3 +83,12 @@ def test_late_days_and_restarts_are_shown_when_records_have_them(site):
     assert "2026-10-03T09:00:00+09:00" in row and "late 2 d" in row
     row = table[table.index(">copy_a</a>"):].split("</tr>")[0]
     assert "1 restart(s)" in row
+
+
+def test_a_student_called_report_does_not_take_the_reports_folder():
+    from autograder.batch import safe_ids
+    from autograder.intake import Submission
+
+    fixed = safe_ids([Submission("report", None), Submission("Report", None)])
+    assert all(s.student_id.lower() != "report" for s in fixed)
+    assert "cannot be an id as it is" in fixed[0].notes[0]
