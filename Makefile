@@ -32,6 +32,7 @@ demo: $(STAMP)
 		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv \
 		--scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
+	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
 test: $(STAMP)
 	$(PY) -m pytest

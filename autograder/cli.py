@@ -2,7 +2,8 @@
 
 Commands: ``grade`` (TA: a batch into a gradebook, ``batch``), ``history`` (one
 student's gradings, ``store``), ``check`` (student: a notebook's public checks,
-``check``), ``bundle`` (a Gradescope autograder zip, ``bundle``).
+``check``), ``bundle`` (a Gradescope autograder zip, ``bundle``), ``report`` (the TA's
+static site from the gradebook, ``report``; ``grade`` writes it too).
 
 One place maps the project's errors to exit codes and one-line messages:
 0 success, 1 the run finished but some submissions could not be graded
@@ -14,16 +15,14 @@ resumes).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.text import Text
 
 from .batch import BatchOutcome, grade_all
 from .bundle import build_bundle
@@ -34,12 +33,13 @@ from .ids import CLASH_NOTE, ID_NOTE
 from .lateness import load_deadlines
 from .lateness import zone as load_zone
 from .ledger import override_history, read_overrides
-from .results import STATUSES, SubmissionResult
+from .report import write_report
+from .results import SubmissionResult
 from .sandbox import Limits
 from .store import DB_NAME, Gradebook, Run, StoredResult
+from .summary import print_summary
 
-TABLE_ROWS = 40  # larger batches: see gradebook.csv
-MESSAGES = 20
+MESSAGES = 20  # id notes shown in the terminal; all are in the TA logs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", type=Path, required=True, help="folder for the zip")
     bundle.add_argument("--hide-test-names", action="store_true",
                         help="Gradescope shows hidden tests as 'check N of M'")
+    report = commands.add_parser(
+        "report", help="write the TA report (OUT/report/index.html) from the gradebook",
+        description="Write a static, offline site: score distributions, item analysis, every "
+                    "student's row linked to their feedback, who needs a person and why, and "
+                    "(with --submissions) the most similar pairs of students' code.")
+    report.add_argument("assignment", help="assignment name, e.g. hw1")
+    report.add_argument("--out", type=Path, required=True,
+                        help="the output folder the grade command wrote (holds gradebook.sqlite)")
+    report.add_argument("--submissions", type=Path, default=None,
+                        help="folder or .zip of the submitted notebooks, to compare their code")
     return parser
 
 
@@ -139,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args, console)
         if args.command == "bundle":
             return _bundle(args, console)
+        if args.command == "report":
+            return _report(args, console)
     except AutograderError as exc:
         console.print(f"autograder: error: {exc}", markup=False)
         return 2
@@ -201,12 +213,12 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
+    report = _write_report(args.assignment, args.out, args.submissions, console)
     if not args.quiet:
-        _summary(outcome, console)
-    id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
-                if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
-    for student, note in id_notes[:MESSAGES]:
-        console.print(f"  {student}: {note}", markup=False)
+        id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
+                    if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
+        for student, note in id_notes[:MESSAGES]:
+            console.print(f"  {student}: {note}", markup=False)
     if deadlines is not None:
         found = {r.student_id for r in outcome.results}
         unknown = sorted(set(deadlines.extensions) - found)
@@ -224,6 +236,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         if skipped:
             console.print(f"not in the Grade Center file, so not in the upload: "
                           f"{', '.join(skipped)}", markup=False)
+    if not args.quiet:
+        _summary(outcome, console, report)  # last: it ends with the report's path
+    elif report is not None:
+        console.print("report: ", Text(str(report)), sep="")
     return 1 if any(r.status == "error" for r in outcome.results) else 0
 
 
@@ -240,61 +256,32 @@ def _bundle(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _summary(outcome: BatchOutcome, console: Console) -> None:
-    if outcome.warning:
-        console.print(f"WARNING: sandbox weakened: {outcome.warning}. Student code ran with "
-                      "resource limits only. Install bubblewrap (apt-get install bubblewrap).",
-                      style="bold red", markup=False)
-    results = sorted(outcome.results, key=lambda r: r.student_id)
-    if len(results) <= TABLE_ROWS:
-        _table(results, outcome.gradebook, console)
-    lines = [(f"run {outcome.run_id}: {len(results)} submission(s), {len(outcome.graded)} graded "
-             f"now, {len(outcome.reused)} stored result(s) reused; {outcome.gradebook} has "
-             f"{outcome.exported} row(s)")]
-    counts = Counter(r.status for r in results)
-    lines.append(", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) +
-                 f"; seed {outcome.seed}; {outcome.seconds:.1f} s")
-    lines += _distribution([r.score for r in results], results[0].max_score if results else 0.0)
-    graded_now = set(outcome.graded)
-    slowest = sorted((r for r in results if r.student_id in graded_now),
-                     key=lambda r: r.seconds, reverse=True)[:3]
-    if slowest:
-        lines.append("slowest: " + ", ".join(f"{r.student_id} {r.seconds:.2f} s" for r in slowest))
-    for line in lines:
-        console.print(line, markup=False)
-    problems = [r for r in results if r.message]
-    for r in problems[:MESSAGES]:
-        console.print(f"  {r.student_id}: {r.status}: {r.message}", markup=False)
-    if len(problems) > MESSAGES:
-        console.print(f"  ... and {len(problems) - MESSAGES} more (see results.json)", markup=False)
+def _summary(outcome: BatchOutcome, console: Console, report: Path | None) -> None:
+    results = outcome.results
+    header = [(f"run {outcome.run_id}: {len(results)} submission(s), {len(outcome.graded)} graded "
+               f"now, {len(outcome.reused)} stored result(s) reused; {outcome.gradebook} has "
+               f"{outcome.exported} row(s)")]
+    print_summary(console, results, header=header, report=report, warning=outcome.warning,
+                  counts_tail=f"; seed {outcome.seed}; {outcome.seconds:.1f} s",
+                  slowest_of=set(outcome.graded))
 
 
-def _table(results: list[SubmissionResult], gradebook: Path, console: Console) -> None:
-    questions = list(results[0].questions) if results else []
-    table = Table(title=f"Gradebook: {gradebook}")
-    for column in ["student_id", "status", "score", *questions]:
-        table.add_column(column, justify="left" if column in ("student_id", "status") else "right")
-    for r in results:
-        earned = r.question_scores()
-        table.add_row(r.student_id, r.status, f"{r.score:g}/{r.max_score:g}",
-                      *(f"{earned.get(q, 0.0):g}" for q in questions))
-    console.print(table)
+def _write_report(assignment: str, out: Path, submissions: Path | None,
+                  console: Console) -> Path | None:
+    """The TA report; a failure here is reported but never undoes or fails the grading."""
+    try:
+        return write_report(assignment, out, submissions)
+    except Exception as exc:  # noqa: BLE001 - grading is stored; the report can be rebuilt
+        console.print(f"autograder: the report could not be written ({type(exc).__name__}: "
+                      f"{exc}); the grades are stored: run `python -m autograder report "
+                      f"{assignment} --out {out} --submissions {submissions}`", markup=False)
+        return None
 
 
-def _distribution(scores: list[float], max_score: float, bins: int = 5) -> list[str]:
-    """Mean, median, min, max and a small text histogram of the scores."""
-    if not scores or max_score <= 0:
-        return []
-    lines = [(f"score (of {max_score:g}): mean {statistics.fmean(scores):.1f}, median "
-             f"{statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")]
-    counts = Counter(min(int(score / max_score * bins), bins - 1) for score in scores)
-    width = max(counts.values())
-    for i in range(bins):
-        low, high = max_score * i / bins, max_score * (i + 1) / bins
-        bar = "#" * round(30 * counts[i] / width)
-        closing = "]" if i == bins - 1 else ")"
-        lines.append(f"  [{low:5g}, {high:5g}{closing} {bar:<30} {counts[i]}")
-    return lines
+def _report(args: argparse.Namespace, console: Console) -> int:
+    path = write_report(args.assignment, args.out, args.submissions)
+    console.print("report: ", Text(str(path)), sep="")
+    return 0
 
 
 def _history(args: argparse.Namespace, console: Console) -> int:

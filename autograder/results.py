@@ -42,7 +42,7 @@ TA_LOG_DIR = "_ta_logs"  # not a possible student id (those start with a letter 
 # Files of the engine at the top of OUT: no student's folder may take one of these names.
 TA_FILES = frozenset({TA_LOG_DIR, "gradebook.csv", "gradebook.sqlite", "gradebook.sqlite-wal",
                       "gradebook.sqlite-shm", "gradebook.sqlite-journal", "gradebook.sqlite.lock",
-                      "run.txt"})
+                      "run.txt", "report"})  # report: the TA report (autograder.report)
 # Caps on what one submission can put into the exports (results.json, feedback, SQLite).
 MAX_TEXT = 4000  # a message, a note, a test's feedback
 MAX_CELL_LINES = 200  # lines about the notebook's cells
