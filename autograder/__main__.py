@@ -2,7 +2,11 @@
 
 import sys
 
-from .cli import main
-
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["check"]:  # the student's check: a fast start, nothing of grading
+        from .check import main as check_main
+
+        sys.exit(check_main(sys.argv[2:]))
+    from .cli import main
+
     sys.exit(main())

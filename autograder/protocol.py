@@ -123,6 +123,11 @@ def encode(value: Any, depth: int = 0) -> Any:
 
     Exact type checks (not isinstance) so subclasses of builtins, ndarray
     subclasses and objects with ``__array__`` never pass as what they imitate.
+    NumPy's own ndarray subclasses (``np.matrix``, masked arrays, memmaps) are
+    values as students return them: they are converted here, on the student's
+    side, to plain arrays of the same shape (a masked entry becomes NaN in a
+    float array), and extended-precision dtypes (``longdouble``) to 64-bit ones;
+    what crosses is still only raw bytes of a whitelisted dtype.
     """
     if depth > MAX_DEPTH:
         return {"$t": "unsupported", "type": "value nested too deeply"}
@@ -135,6 +140,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"$t": "complex", "re": encode(value.real), "im": encode(value.imag)}
     if kind is np.ndarray:
         return _encode_array(value)
+    if isinstance(value, np.ndarray) and _from_numpy(kind):
+        return _encode_array(_plain(value))
     if isinstance(value, np.generic) and kind.__module__ == "numpy":
         if value.dtype.kind not in _NUMERIC_KINDS:
             return {"$t": "unsupported", "type": f"numpy.{kind.__name__}"}
@@ -159,6 +166,22 @@ def _type_name(kind: type) -> str:
     return name[:80]
 
 
+def _from_numpy(kind: type) -> bool:
+    module = getattr(kind, "__module__", "")
+    return isinstance(module, str) and (module == "numpy" or module.startswith("numpy."))
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    """A NumPy subclass (matrix, masked array, memmap) as a plain ndarray of the same shape."""
+    if isinstance(array, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(array)
+        data = np.ma.getdata(array)
+        if mask.any() and data.dtype.kind in "fc":
+            data = np.where(mask, np.nan, data)
+        array = data
+    return np.asarray(array).view(np.ndarray)
+
+
 def _encode_array(array: np.ndarray) -> dict[str, Any]:
     if array.dtype.kind not in _NUMERIC_KINDS or array.dtype.hasobject:
         return {"$t": "unsupported", "type": f"ndarray[{array.dtype.kind}]"}
@@ -166,7 +189,10 @@ def _encode_array(array: np.ndarray) -> dict[str, Any]:
 
 
 def _array_fields(array: np.ndarray) -> dict[str, Any]:
-    little = np.array(array, dtype=array.dtype.newbyteorder("<"), order="C", copy=True)
+    dtype = array.dtype
+    if dtype.kind in "fc" and dtype.itemsize > (8 if dtype.kind == "f" else 16):
+        dtype = np.dtype(np.float64 if dtype.kind == "f" else np.complex128)  # longdouble
+    little = np.array(array, dtype=dtype.newbyteorder("<"), order="C", copy=True)
     return {
         "dtype": little.dtype.str,
         "shape": list(little.shape),

@@ -16,7 +16,9 @@ A child answers three requests (see ``protocol``):
   (magics work; shell escapes are refused; an exception ends the cell, not the
   notebook; SIGINT interrupts it like Jupyter's interrupt button);
 * ``call``: call a function the notebook defined, with decoded arguments, and
-  send back the encoded result;
+  send back the encoded result (and, when asked, the arguments as they are
+  afterwards); an argument that stands for a trusted function is a proxy that
+  asks the trusted side for each value (``callback`` frames);
 * ``get``: send back the encoded value of a global variable.
 
 Everything this process sends is a *claim*: the student controls this
@@ -37,14 +39,30 @@ from collections.abc import Iterator
 from typing import Any
 
 import isolate  # the copies next to this file, not the package modules
+import kernel_shell
 import protocol
 
 OUTPUT_KEPT = 4096
 REQUEST_CAP = 256 * 1024 * 1024
-SHELL_MAGICS = {
-    "line": ("sx", "system", "pip", "conda", "mamba", "micromamba", "uv"),
-    "cell": ("bash", "sh", "script", "perl", "ruby", "python2", "python3", "pypy", "sx", "system"),
-}
+
+
+class _Tee(io.TextIOBase):
+    """Writes to two sinks: everything printed, and stdout on its own."""
+
+    def __init__(self, *sinks: _CappedText) -> None:
+        self.sinks = sinks
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"  # as ipykernel's streams: IPython then prints "µs" and "±"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for sink in self.sinks:
+            sink.write(text)
+        return len(str(text))
 
 
 class _CappedText(io.TextIOBase):
@@ -55,6 +73,10 @@ class _CappedText(io.TextIOBase):
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
 
     def writable(self) -> bool:
         return True
@@ -73,28 +95,12 @@ class _CappedText(io.TextIOBase):
         return "".join(self.parts) + note
 
 
-def _refuse_shell(*_args: Any, **_kwargs: Any) -> None:
-    print("[autograder] shell commands do not run during grading; this line was skipped.")
-
-
 def make_shell(real_otter: bool = False) -> Any:
-    """An IPython shell with history off and every route to a system shell refused.
+    """A shell with Jupyter's semantics (``kernel_shell``); shell escapes are skipped with a note.
 
     Unless ``real_otter`` (the student's own ``check``), ``otter`` is a stub.
     """
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "nocolor"
-    config.InteractiveShell.xmode = "Plain"
-    shell = InteractiveShell.instance(config=config)
-    shell.system = shell.system_raw = shell.system_piped = _refuse_shell
-    shell.getoutput = _refuse_shell
-    for kind, names in SHELL_MAGICS.items():
-        for name in names:
-            shell.register_magic_function(_refuse_shell, magic_kind=kind, magic_name=name)
+    shell = kernel_shell.make_shell()
     if not real_otter:
         _install_otter_stub()
     return shell
@@ -135,14 +141,20 @@ def _describe(exc: BaseException) -> dict[str, str]:
 
 
 def run_cell(shell: Any, source: str) -> dict[str, Any]:
-    sink = _CappedText(OUTPUT_KEPT)
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
+    """Run one cell; reply with its status, its printed output (stdout and stderr as they
+    came, and stdout alone) and the notes of what the grader did differently from Jupyter."""
+    sink, stdout = _CappedText(OUTPUT_KEPT), _CappedText(OUTPUT_KEPT)
+    kernel_shell.take_notes()
+    kernel_shell.import_from_working_folder()
+    with contextlib.redirect_stdout(_Tee(sink, stdout)), contextlib.redirect_stderr(sink), \
+            _interruptible():
         try:
             result = shell.run_cell(source, store_history=False)
             error = result.error_before_exec or result.error_in_exec
         except KeyboardInterrupt as exc:
             error = exc
-    reply: dict[str, Any] = {"status": "ok", "output": sink.getvalue()}
+    reply: dict[str, Any] = {"status": "ok", "output": sink.getvalue(),
+                             "stdout": stdout.getvalue(), "notes": kernel_shell.take_notes()}
     if isinstance(error, KeyboardInterrupt):
         reply["status"] = "interrupted"
     elif error is not None:
@@ -150,7 +162,49 @@ def run_cell(shell: Any, source: str) -> dict[str, Any]:
     return reply
 
 
-def call(shell: Any, name: str, args: list[Any]) -> dict[str, Any]:
+class CallbackError(Exception):
+    """The trusted side could not evaluate a function it passed in (raised in student code)."""
+
+
+class _Callback:
+    """Stands for a function of the trusted side passed as an argument (``{"$t": "callable"}``).
+
+    Calling it sends a ``callback`` frame with the encoded arguments over the
+    reply channel and waits for the ``callback_result``: the function itself
+    never crosses the boundary, only arguments and results do.
+    """
+
+    def __init__(self, index: int, link: tuple[int, int, Any]) -> None:
+        self._index, self._link = index, link
+
+    def __call__(self, *args: Any) -> Any:
+        request_fd, reply_fd, request_id = self._link
+        protocol.write_frame(reply_fd, {"id": request_id, "status": "callback",
+                                        "fn": self._index,
+                                        "args": [protocol.encode(a) for a in args]})
+        answer = protocol.read_frame(request_fd, REQUEST_CAP)
+        if answer.get("status") != "ok":
+            raise CallbackError(str(answer.get("message", "the function could not be evaluated")))
+        return protocol.decode(answer.get("value"))
+
+    def __repr__(self) -> str:
+        return "<function f>"
+
+
+def decode_args(args: list[Any], link: tuple[int, int, Any] | None) -> list[Any]:
+    """Decode a call's arguments; ``{"$t": "callable", "fn": i}`` becomes a ``_Callback``."""
+    decoded = []
+    for arg in args:
+        if type(arg) is dict and arg.get("$t") == "callable" and link is not None:
+            decoded.append(_Callback(int(arg.get("fn", -1)), link))
+        else:
+            decoded.append(protocol.decode(arg))
+    return decoded
+
+
+def call(shell: Any, name: str, args: list[Any], link: tuple[int, int, Any] | None = None,
+         see_args: bool = False) -> dict[str, Any]:
+    """Call ``name``; with ``see_args`` the reply also carries the arguments afterwards."""
     namespace = shell.user_ns
     if name not in namespace:
         return {"status": "missing"}
@@ -160,8 +214,12 @@ def call(shell: Any, name: str, args: list[Any]) -> dict[str, Any]:
     sink = _CappedText(0)
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
         try:
-            value = function(*[protocol.decode(arg) for arg in args])
-            return {"status": "ok", "value": protocol.encode(value)}
+            decoded = decode_args(args, link)
+            value = function(*decoded)
+            reply = {"status": "ok", "value": protocol.encode(value)}
+            if see_args:
+                reply["args"] = [protocol.encode(a) for a in decoded]
+            return reply
         except KeyboardInterrupt:
             return {"status": "interrupted"}
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
@@ -193,7 +251,9 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
             if op == "run_cell":
                 reply = run_cell(shell, str(request["source"]))
             elif op == "call":
-                reply = call(shell, str(request["name"]), list(request["args"]))
+                reply = call(shell, str(request["name"]), list(request["args"]),
+                             (request_fd, reply_fd, request.get("id")),
+                             bool(request.get("see_args")))
             elif op == "get":
                 reply = get(shell, str(request["name"]))
             elif op == "exit":

@@ -529,7 +529,8 @@ OUTPUT_FLOOD_FN = dedent('''
 READ_SECRETS = dedent('''
     import json, os
     found, texts = [], []
-    OWN = {"/opt/autograder/worker.py", "/opt/autograder/protocol.py", "/home/student/digits.npz"}
+    OWN = {"/opt/autograder/worker.py", "/opt/autograder/protocol.py",
+           "/opt/autograder/kernel_shell.py", "/home/student/digits.npz"}
 
     def grab(path):
         try:
@@ -571,7 +572,7 @@ READ_SECRETS = dedent('''
         if correct(namespace):
             globals().update({k: v for k, v in namespace.items() if not k.startswith("__")})
 
-    candidates = ["/work/main/solutions/hw1/reference.py", "/work/main/autograder/graders/hw1.py",
+    candidates = ["/work/main/solutions/hw1/reference.py", "/work/main/solutions/hw1/graders.py",
                   "/work/main/solutions/hw1/hw1-master.ipynb", "/work/main/grading/hw1/gradebook.csv",
                   "/proc/1/root/work/main/solutions/hw1/reference.py",
                   "/proc/self/root/work/main/solutions/hw1/reference.py"]
@@ -579,7 +580,7 @@ READ_SECRETS = dedent('''
     for pid in pids:
         for sub in ("cwd", "root"):
             for tail in ("solutions/hw1/reference.py", "work/main/solutions/hw1/reference.py",
-                         "autograder/graders/hw1.py"):
+                         "solutions/hw1/graders.py"):
                 candidates.append(f"/proc/{pid}/{sub}/{tail}")
         candidates.append(f"/proc/{pid}/environ")
     for path in candidates:
@@ -664,6 +665,7 @@ PLANT_HIJACK = dedent('''
         for name, text in (("numpy.py", payload), ("sitecustomize.py", payload),
                            ("usercustomize.py", payload), ("zz_attack.pth", pth),
                            ("protocol.py", payload), ("worker.py", payload), ("pytest.py", payload),
+                           ("kernel_shell.py", payload),
                            ("conftest.py", payload), ("00-attack.py", payload)):
             path = os.path.join(folder, name)
             try:
@@ -710,7 +712,7 @@ TAMPER_SUBMISSIONS = dedent('''
                         touched.append(path)
                     except Exception:
                         pass
-    for path in ("/work/main/solutions/hw1/reference.py", "/work/main/autograder/graders/hw1.py"):
+    for path in ("/work/main/solutions/hw1/reference.py", "/work/main/solutions/hw1/graders.py"):
         try:
             os.remove(path)
             touched.append(path)
@@ -987,8 +989,10 @@ ATTACKS = [
                                     "softmax_cross_entropy": 0},
        feedback=(("mean_squared_error", "got Unsupported type LiarFloat"),
                  ("softmax_cross_entropy", "got Unsupported type LiarFloat64"))),
-    _a("c-lie-ndarray", "ndarray subclasses (own __eq__/__array_ufunc__, np.matrix) are not ndarrays",
-       "wrong", LIE_NDARRAY, scores={"sigmoid": 0, "softmax": 0, "neural_network": 2},
+    # np.matrix is NumPy's own subclass: it crosses as a plain array of its raw bytes, so its
+    # zeros earn the shape checks' points only (the values are wrong)
+    _a("c-lie-ndarray", "ndarray subclasses (own __eq__/__array_ufunc__) are not ndarrays",
+       "wrong", LIE_NDARRAY, scores={"sigmoid": 0, "softmax": 0, "neural_network": 6},
        feedback=(("softmax", "got Unsupported type LiarArray"),)),
     _a("c-lie-array-protocol", "objects with __array__/__array_function__/__index__ are not arrays/ints",
        "wrong", LIE_ARRAY_PROTOCOL, scores={"neural_network": 0},

@@ -1,6 +1,6 @@
 """``python -m autograder check NOTEBOOK``: the student's public checks, outside Jupyter.
 
-Each run is a subprocess (the notebook runs in the sandbox, never in this process). Exit 0
+Each run is a subprocess (the notebook runs in that process, never in this one). Exit 0
 when every public check passes, 1 when some fails, 2 (one line) when the input is not a
 notebook with public checks.
 """
@@ -64,3 +64,28 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
     run = check(path)
     assert run.returncode == 2
     assert len(run.stdout.strip().splitlines()) == 1 and message in run.stdout
+
+
+def _pasted(tmp_path: Path, *first_cells: str) -> Path:
+    """The reference pasted into a fresh notebook (no otter metadata), after ``first_cells``."""
+    cells = [nbformat.v4.new_code_cell(c) for c in (*first_cells, REFERENCE.read_text())]
+    path = tmp_path / "Copy of hw1 (1).ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_a_notebook_without_otter_metadata_uses_the_assignments_public_checks(tmp_path):
+    """Code pasted into a fresh (Colab) notebook: --assignment names the public checks."""
+    path = _pasted(tmp_path, "from google.colab import drive\ndrive.mount('/content/drive')",
+                   "%matplotlib inline\nimport numpy as np\nimport h5py")
+    run = check(path, "--assignment", "hw1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert set(verdicts(run.stdout).values()) == {"PASSED"} and len(verdicts(run.stdout)) == 7
+    assert "used the public checks of hw1" in run.stdout
+    assert "module `h5py` is not installed" in run.stdout  # the same notes as grading
+
+
+def test_a_notebook_without_otter_metadata_is_recognised_by_its_functions(tmp_path):
+    run = check(_pasted(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "it defines hw1's functions" in run.stdout and len(verdicts(run.stdout)) == 7

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -48,6 +49,31 @@ def test_non_finite_floats_roundtrip():
     assert np.isnan(back[0]) and back[1] == np.inf and back[2] == -np.inf
 
 
+@pytest.mark.parametrize("value, expected", [
+    (lambda: np.matrix([[1.0], [2.0], [3.0]]), np.array([[1.0], [2.0], [3.0]])),
+    (lambda: np.matrix([[1, 2]], dtype=np.int32), np.array([[1, 2]], dtype=np.int32)),
+    (np.ma.masked_array([1.0, 2.0]), np.array([1.0, 2.0])),
+    (np.ma.masked_array([1.0, 2.0], mask=[False, True]), np.array([1.0, np.nan])),
+    (np.arange(3, dtype=np.longdouble), np.arange(3.0)),
+], ids=["matrix-column", "matrix-int", "masked", "masked-entry-is-nan", "longdouble-array"])
+def test_numpy_array_subclasses_arrive_as_plain_arrays(value, expected):
+    """NumPy's own subclasses (np.matrix, masked arrays) are converted on the student side;
+    the trusted side gets a plain ndarray of the same shape (and dtype, or float64)."""
+    back = roundtrip(_made(value))
+    assert type(back) is np.ndarray and back.shape == expected.shape
+    assert back.dtype == expected.dtype
+    np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize("scalar", [np.float16(0.5), np.float32(0.5), np.longdouble(0.5),
+                                    np.int8(3), np.uint64(3), np.int16(-3)], ids=repr)
+def test_numpy_real_scalars_of_any_dtype_arrive_as_numbers(scalar):
+    """A NumPy scalar of any real dtype comes back as a NumPy scalar a float check accepts."""
+    back = roundtrip(scalar)
+    assert isinstance(back, np.generic) and back.dtype.kind in "iuf" and back.dtype.itemsize <= 8
+    assert float(back) == float(scalar)
+
+
 class LyingFloat(float):
     def __eq__(self, other):
         return True
@@ -69,13 +95,23 @@ class ArrayLike:
     (ArrayLike(), "ArrayLike"),
     (np.array([object()]), "ndarray[O]"),
     (np.array(["a"]), "ndarray[U]"),
-    (np.ma.masked_array([1.0, 2.0]), "MaskedArray"),
+    (np.ma.masked_array(np.array(["a"])), "ndarray[U]"),
+    (lambda: np.matrix([[1 + 0j]], dtype=object), "ndarray[O]"),
     ({1: 2}, "dict"),
 ], ids=["float-subclass", "ndarray-subclass", "__array__", "object-array", "str-array",
-        "masked", "non-str-keys"])
+        "masked-str", "object-matrix", "non-str-keys"])
 def test_imitations_become_unsupported(value, type_name):
     """Subclasses and array-likes never pass as what they imitate."""
-    assert roundtrip(value) == Unsupported(type_name)
+    assert roundtrip(_made(value)) == Unsupported(type_name)
+
+
+def _made(value):
+    """``value``, or what it makes when it is a function (np.matrix warns when made)."""
+    if callable(value) and not isinstance(value, type) and value.__class__.__name__ == "function":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            return value()
+    return value
 
 
 @pytest.mark.parametrize("data, message", [
