@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from .errors import GraderDefinitionError, UnknownAssignment
 
@@ -62,10 +63,14 @@ class Assignment:
                       if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")
                       and p.stat().st_size <= MAX_PUBLIC_FILE_BYTES)
 
+    def _graders(self) -> ModuleType:
+        """The graders module, loaded afresh (an Assignment is pickled: it keeps no module)."""
+        return load_module(self.grader, f"_graders_{self.name}")
+
     @cached_property
     def questions(self) -> dict[str, float]:
         """Question id -> points, in gradebook column order (the graders' QUESTIONS)."""
-        questions = getattr(load_module(self.grader, f"_graders_{self.name}"), "QUESTIONS", None)
+        questions = getattr(self._graders(), "QUESTIONS", None)
         if not isinstance(questions, dict) or not questions:
             raise GraderDefinitionError(f"{self.grader} does not define a QUESTIONS dict")
         for qid, points in questions.items():
@@ -74,6 +79,38 @@ class Assignment:
             if not isinstance(points, int | float) or points <= 0:
                 raise GraderDefinitionError(f"{self.grader}: question {qid!r} has points {points!r}")
         return dict(questions)
+
+    @cached_property
+    def packages(self) -> tuple[str, ...]:
+        """Extra packages the grading environment installs for this assignment: the graders'
+        optional ``PACKAGES`` (pip requirements, e.g. ``("tqdm>=4.60",)``).
+
+        The Gradescope bundle's ``setup.sh`` installs them; ``grade`` warns when one is
+        missing here (a student's import of it would get a stand-in and a note).
+        """
+        packages = getattr(self._graders(), "PACKAGES", ())
+        if isinstance(packages, str) or not all(isinstance(p, str) for p in packages):
+            raise GraderDefinitionError(f"{self.grader}: PACKAGES must be a list of pip "
+                                        "requirement strings")
+        for requirement in packages:
+            _requirement(requirement, self.grader)
+        return tuple(packages)
+
+    def missing_packages(self) -> list[str]:
+        """The declared packages that are not installed (at a fitting version) here."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        missing = []
+        for text in self.packages:
+            requirement = _requirement(text, self.grader)
+            try:
+                installed = version(requirement.name)
+            except PackageNotFoundError:
+                missing.append(text)
+                continue
+            if not requirement.specifier.contains(installed, prereleases=True):
+                missing.append(text)
+        return missing
 
     @property
     def max_score(self) -> float:
@@ -93,6 +130,16 @@ class Assignment:
         for path in parts:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()[:16]
+
+
+def _requirement(text: str, grader: Path) -> Any:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text)
+    except InvalidRequirement as exc:
+        raise GraderDefinitionError(f"{grader}: PACKAGES entry {text!r} is not a pip "
+                                    f"requirement ({exc})") from None
 
 
 def load_module(path: Path, module_name: str) -> ModuleType:

@@ -93,3 +93,11 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
+
+
+def test_setup_sh_installs_the_assignments_declared_packages():
+    from autograder.bundle import _install_packages
+
+    assert _install_packages(()) == ""
+    assert _install_packages(("tqdm>=4.60", "h5py")) == (
+        '"$VENV/bin/python" -m pip install --quiet \'tqdm>=4.60\' h5py\n')

@@ -40,3 +40,28 @@ def test_version_changes_with_the_reference(tmp_path):
     before = Assignment.find("hw1", root).version
     (root / "solutions/hw1/reference.py").write_text("x = 2\n")
     assert Assignment.find("hw1", root).version != before
+
+
+def _assignment_declaring(tmp_path, packages: str) -> Assignment:
+    root = tmp_path / "repo"
+    for folder in ("autograder/graders", "solutions/hwx", "assignments/hwx"):
+        (root / folder).mkdir(parents=True)
+    (root / "autograder/graders/hwx.py").write_text(f"QUESTIONS = {{'q': 1}}\nPACKAGES = {packages}\n")
+    (root / "solutions/hwx/reference.py").write_text("x = 1\n")
+    return Assignment.find("hwx", root)
+
+
+def test_extra_packages_are_declared_by_the_graders_and_missing_ones_named(tmp_path):
+    hwx = _assignment_declaring(tmp_path, "['numpy>=1.0', 'surely-not-installed-pkg>=1', "
+                                          "'numpy<1.0']")
+    assert hwx.packages == ("numpy>=1.0", "surely-not-installed-pkg>=1", "numpy<1.0")
+    assert hwx.missing_packages() == ["surely-not-installed-pkg>=1", "numpy<1.0"]
+    assert Assignment.find("hw1").packages == () and Assignment.find("hw1").missing_packages() == []
+
+
+@pytest.mark.parametrize("packages", ["'numpy'", "['not a requirement!!']", "[3]"])
+def test_bad_package_declarations_are_grader_errors(tmp_path, packages):
+    from autograder.errors import GraderDefinitionError
+
+    with pytest.raises(GraderDefinitionError, match="PACKAGES"):
+        assert _assignment_declaring(tmp_path, packages).packages is None
