@@ -51,13 +51,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from . import safetext
 from .catalog import Assignment
 from .feedback import write_feedback
 from .grading import grade_submission
 from .intake import Submission, find_submissions
 from .results import (
     SubmissionResult,
+    UnsafePath,
     atomic_write,
+    sanitized,
+    unsafe_id,
     write_gradebook,
     write_results_json,
     write_ta_log,
@@ -139,7 +143,7 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
     sandbox = bubblewrap_problem() or "bubblewrap"
     with exclusive(out), Gradebook.open(out / DB_NAME) as book, \
             tempfile.TemporaryDirectory(prefix="autograder-intake-") as workdir:
-        submissions = find_submissions(source, Path(workdir))
+        submissions = safe_ids(find_submissions(source, Path(workdir)))
         plan = plan_run(book, assignment.name, version, submissions, seed, force)
         run_id = book.start_run(assignment.name, plan.seed, version, sandbox,
                                 argv if argv is not None else sys.argv, plan.resumes)
@@ -149,6 +153,7 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         graded: list[SubmissionResult] = []
 
         def record(result: SubmissionResult, sha256: str) -> None:
+            result = sanitized(result)
             book.add_result(run_id, result, sha256)
             export_student(result, assignment, out, show_test_names=show_test_names)
             graded.append(result)
@@ -194,10 +199,44 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
 
 def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
                    show_test_names: bool = True) -> None:
-    """One student's files: results.json and feedback (student-visible), the TA log."""
-    write_results_json(result, out, show_test_names=show_test_names)
-    write_feedback(result, out, assignment=assignment.name, show_test_names=show_test_names)
-    write_ta_log(result, out)
+    """One student's files: results.json and feedback (student-visible), the TA log.
+
+    A student whose files cannot be written (a path that would leave OUT, a folder
+    in the way) is reported; the row stays in the database and gradebook.csv, and
+    the batch goes on.
+    """
+    try:
+        write_results_json(result, out, show_test_names=show_test_names)
+        write_feedback(result, out, assignment=assignment.name, show_test_names=show_test_names)
+        write_ta_log(result, out)
+    except (UnsafePath, OSError) as exc:
+        print(f"autograder: the files of {safetext.one_line(result.student_id)!r} were not "
+              f"written: {safetext.one_line(exc)}", file=sys.stderr)
+
+
+def safe_ids(submissions: list[Submission]) -> list[Submission]:
+    """Defence in depth behind intake: every id valid UTF-8 without control characters,
+    usable as a folder under OUT (never '.', '..', '_...', '.' first or a TA file), and
+    unique. A changed id keeps its row, with a note naming what was submitted."""
+    taken: set[str] = set()
+    fixed = []
+    for submission in submissions:
+        student_id = safetext.one_line(submission.student_id).strip()
+        if unsafe_id(student_id):
+            student_id = "id-" + (student_id.lstrip("._").replace("/", "_").replace("\\", "_")
+                                  or "unnamed")
+        base, number = student_id, 1
+        while student_id.lower() in taken:
+            number += 1
+            student_id = f"{base}-{number}"
+        taken.add(student_id.lower())
+        if student_id != submission.student_id:
+            note = (f"submitted as {safetext.one_line(submission.student_id)!r}, which cannot be "
+                    f"an id as it is; graded as {student_id!r}")
+            submission = dataclasses.replace(submission, student_id=student_id,
+                                             notes=(*submission.notes, note))
+        fixed.append(submission)
+    return fixed
 
 
 def submission_sha256(submission: Submission) -> str:

@@ -28,9 +28,9 @@ from .errors import GraderDefinitionError, UnknownAssignment
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_PUBLIC_FILE_BYTES = 50 * 1024 * 1024
-GRADING_MODULES = ("checks.py", "errors.py", "grading.py", "notebook.py", "protocol.py",
-                   "pytest_plugin.py", "session.py", "worker.py", "kernel_shell.py", "sandbox.py",
-                   "channel.py", "confine.py", "launch.py")
+GRADING_MODULES = ("checks.py", "errors.py", "grading.py", "isolate.py", "notebook.py",
+                   "protocol.py", "pytest_plugin.py", "session.py", "worker.py", "kernel_shell.py",
+                   "sandbox.py", "channel.py", "confine.py", "launch.py")
 
 
 @dataclass(frozen=True)

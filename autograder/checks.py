@@ -65,6 +65,9 @@ def describe(value: Any) -> str:
 # --------------------------------------------------------------------------- types
 
 
+_FLOAT_MAX_INT = int(np.finfo(np.float64).max)
+
+
 def as_float(value: Any, *, what: str) -> float:
     """Return ``value`` as a float if it is a real number; fail otherwise.
 
@@ -73,6 +76,8 @@ def as_float(value: Any, *, what: str) -> float:
     arrays with any dimension, including shape ``(1,)`` or ``(1, 1)``.
     """
     kind = type(value)
+    if kind is int and not -_FLOAT_MAX_INT <= value <= _FLOAT_MAX_INT:  # 10**400: no float
+        raise GradingFailure(f"{what}: expected a float, got an int too large for a float")
     if kind in (float, int):
         return float(value)
     is_numpy = isinstance(value, np.generic) or kind is np.ndarray

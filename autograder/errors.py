@@ -18,11 +18,49 @@ import re
 # (``raise ValueError(repr(x))``): decimals and long integers are redacted.
 # Short integers stay, so shapes such as (784, 1) still read naturally.
 _NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+(?=[eE][-+]?\d))(?:[eE][-+]?\d+)?|\d{4,}")
+# A version right after the name of a library or the word "version" stays ("NumPy 2.0",
+# "Python 3.11.7", "version 1.26"): at most three parts of at most two digits each (the
+# first may have four: "2024.1"), so it can carry at most about two decimal digits of
+# any float, far from a hidden input, and never an exact value.
+_VERSION = re.compile(
+    r"(?i)\b(?:numpy|python|scipy|pandas|matplotlib|ipython|jupyter|torch|pytorch|tensorflow|"
+    r"sklearn|scikit-learn|nbformat|otter|version|ver\.?|v)\s?(?:==|>=|<=|=)?\s?"
+    r"(\d{1,4}(?:\.\d{1,2}){1,2})(?![\d.])")
+# Numbers spelled with letters: a run of two or more number words, or of a number word
+# and digits, or any run holding "point"/"dot" ("three point one four", "minus two",
+# "3 point 14", "twenty-three") becomes ``#``. A single word ("one of the inputs", "and
+# two pears") stays, as a short integer does.
+_WORDS = ("zero|oh|nought|nil|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+          "thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+          "fourty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|"
+          "point|dot|minus|negative|plus|half|halves|quarter|quarters|tenths?|hundredths?|"
+          "thousandths?|and|e")
+_TOKEN = rf"(?:\b(?:{_WORDS})\b|\d+)"
+_SPELLED = re.compile(rf"(?i){_TOKEN}(?:[\s,;:_\-/.+]+{_TOKEN})+")
+_NUMBER_WORD = re.compile(rf"(?i)\b(?:{_WORDS})\b")
+_FILLER = re.compile(r"(?i)^(?:and|e|oh)$")
 
 
 def redact_numbers(text: str) -> str:
-    """``text`` with every decimal and every integer of 4+ digits replaced by ``#``."""
-    return _NUMBER.sub("#", text)
+    """``text`` with decimals, integers of 4+ digits and spelled-out numbers replaced by ``#``
+    (a short version after a library's name stays; see ``_VERSION``)."""
+    kept: list[str] = []
+
+    def keep_version(match: re.Match[str]) -> str:
+        kept.append(match[0])
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _VERSION.sub(keep_version, text.replace("\x00", ""))
+    text = _SPELLED.sub(_spelled, _NUMBER.sub("#", text))
+    return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m[1])], text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    words = [w for w in _NUMBER_WORD.findall(match[0]) if not _FILLER.match(w)]
+    digits = re.search(r"\d", match[0])
+    if len(words) >= 2 or (words and digits) or re.search(r"(?i)\b(?:point|dot)\b", match[0]):
+        return "#"
+    return match[0]  # digits only ("784, 1") or one word ("and two pears"): as short integers
 
 
 class AutograderError(Exception):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from .results import STATUSES, SubmissionResult, atomic_write
+from .results import STATUSES, SubmissionResult, atomic_write, inside
 
 HTML_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -81,7 +81,7 @@ def write_feedback(result: SubmissionResult, out_dir: Path, *, assignment: str,
                    show_test_names: bool = True) -> tuple[Path, Path]:
     """Write ``feedback.md`` and ``feedback.html`` beside the student's results.json."""
     markdown = render_markdown(result, assignment=assignment, show_test_names=show_test_names)
-    folder = out_dir / result.student_id
+    folder = inside(out_dir, result.student_id)  # checked: stays under OUT, off TA files
     md_path, html_path = folder / "feedback.md", folder / "feedback.html"
     atomic_write(md_path, markdown)
     title = html.escape(f"{assignment} feedback: {result.student_id}")

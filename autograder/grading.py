@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import os
 import time
@@ -66,7 +67,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         except WorkerGone as exc:
             return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
                                     notes=tuple(notes + session.warnings), **base)
-        plugin, log = run_graders(assignment, session, seed)
+        plugin, log = run_graders(assignment, session, inputs_seed(seed, submission.path))
         cells = cell_report(cell_outcomes)
     finally:
         session.close()
@@ -87,6 +88,14 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
              "worker_output": session.output()[-4000:], "pytest_log": log[-4000:]}
     return SubmissionResult(status=status, message=message, tests=tests, notes=tuple(notes),
                             cells=cells, seconds=time.monotonic() - started, extra=extra, **base)
+
+
+def inputs_seed(seed: int, notebook: Path) -> int:
+    """The seed of a submission's hidden inputs: the run's seed and the notebook's content
+    (sha256), so feedback on one version of a notebook never pays in a changed one, and
+    the same two always give the same inputs."""
+    content = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    return int.from_bytes(hashlib.sha256(f"{seed}:{content}".encode()).digest()[:8], "big")
 
 
 def run_graders(assignment: Assignment, session: StudentSession,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ def extract_zip(archive: Path, target: Path) -> Path:
                 raise SubmissionError(f"{archive}: {len(members)} files, over {MAX_ZIP_FILES}")
             if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
                 raise SubmissionError(f"{archive}: unpacks to more than {MAX_ZIP_BYTES} bytes")
+            # deepest first: of a file and a folder with one name, the folder's notebooks win
+            members.sort(key=lambda m: -m.filename.replace("\\", "/").count("/"))
             for member in members:
                 parts = PurePosixPath(member.filename.replace("\\", "/")).parts
                 if member.filename.startswith("/") or ".." in parts or not parts:
@@ -183,9 +186,13 @@ def extract_zip(archive: Path, target: Path) -> Path:
                 if (member.external_attr >> 16) & 0o170000 == 0o120000:
                     continue  # symbolic link: skipped
                 destination = target.joinpath(*parts)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with zipped.open(member) as src, destination.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                try:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    with zipped.open(member) as src, destination.open("wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                except OSError as exc:  # a file and a folder of one name: keep the first
+                    print(f"autograder: {archive}: skipped {member.filename!r} "
+                          f"({exc.strerror})", file=sys.stderr)
     except zipfile.BadZipFile as exc:
         raise SubmissionError(f"{archive}: not a readable zip file ({exc})") from None
     return _unwrap(target)

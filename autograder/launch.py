@@ -75,13 +75,15 @@ def bubblewrap_problem() -> str | None:
     return None
 
 
-def namespace_flags() -> list[str]:
+def namespace_flags(nested_userns: bool = False) -> list[str]:
+    """bubblewrap's namespaces; ``nested_userns`` lets the zygote's children build a world of
+    their own (``isolate``): only when they install the seccomp filter, which then forbids it."""
     flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--as-pid-1"]
     if os.geteuid() == 0:  # real root: drop to a uid of our own with setpriv inside
         flags += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:  # an ordinary user: a user namespace is the only way in
-        flags += ["--unshare-user", "--disable-userns"]
+        flags += ["--unshare-user"] + ([] if nested_userns else ["--disable-userns"])
     return flags
 
 

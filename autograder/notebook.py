@@ -18,6 +18,10 @@ from pathlib import Path
 import nbformat
 
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+# Caps checked on the raw JSON before nbformat reads it (its validation is slow on huge
+# notebooks): far above any real homework, far below what makes grading slow.
+MAX_CELLS = 2000
+MAX_SOURCE_CHARS = 2 * 1024 * 1024  # all code cells together
 
 
 class InvalidNotebook(Exception):
@@ -53,8 +57,11 @@ def read_notebook(path: Path) -> Notebook:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidNotebook(f"the file is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InvalidNotebook("the file's JSON is nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
         raise InvalidNotebook("the file is JSON but not a Jupyter notebook (no 'nbformat' field)")
+    _check_caps(raw)
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -72,6 +79,26 @@ def read_notebook(path: Path) -> Notebook:
     if not cells:
         raise InvalidNotebook("the notebook has no code cells")
     return Notebook(cells=cells, warnings=tuple(notes))
+
+
+def _check_caps(raw: dict) -> None:
+    """Refuse, with a reason, a notebook over the cell-count or source-size caps."""
+    cells = raw.get("cells")
+    if not isinstance(cells, list):  # v3 keeps cells in worksheets
+        worksheets = raw.get("worksheets")
+        cells = [c for w in worksheets if isinstance(w, dict) for c in w.get("cells") or []
+                 if isinstance(w.get("cells"), list)] if isinstance(worksheets, list) else []
+    if len(cells) > MAX_CELLS:
+        raise InvalidNotebook(f"the notebook has {len(cells)} cells, over the limit of "
+                              f"{MAX_CELLS}")
+    total = 0
+    for cell in cells:
+        source = cell.get("source", cell.get("input", "")) if isinstance(cell, dict) else ""
+        parts = source if isinstance(source, list) else [source]
+        total += sum(len(part) for part in parts if isinstance(part, str))
+    if total > MAX_SOURCE_CHARS:
+        raise InvalidNotebook(f"the notebook's cells hold {total} characters, over the limit "
+                              f"of {MAX_SOURCE_CHARS}")
 
 
 def _short(exc: BaseException) -> str:
@@ -97,8 +124,8 @@ def is_otter_cell(source: str) -> bool:
     """True when every statement of the cell is otter-grader plumbing."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # not otter's; running it will say what is wrong
     return bool(tree.body) and all(_is_otter_statement(node) for node in tree.body)
 
 

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import safetext
+
 STATUSES = {
     "graded": "the hidden graders ran; the score is what passed",
     "invalid": "the submission is not a readable notebook with code (see message)",
@@ -36,6 +38,15 @@ STUDENT_EXTRA = ("restarts",)
 ERROR_MESSAGE_FOR_STUDENT = ("Grading failed for a reason that is not yours, so nothing was "
                              "scored yet; the course staff have the details.")
 TA_LOG_DIR = "_ta_logs"  # not a possible student id (those start with a letter or digit)
+# Files of the engine at the top of OUT: no student's folder may take one of these names.
+TA_FILES = frozenset({TA_LOG_DIR, "gradebook.csv", "gradebook.sqlite", "gradebook.sqlite-wal",
+                      "gradebook.sqlite-shm", "gradebook.sqlite-journal", "gradebook.sqlite.lock",
+                      "run.txt"})
+# Caps on what one submission can put into the exports (results.json, feedback, SQLite).
+MAX_TEXT = 4000  # a message, a note, a test's feedback
+MAX_CELL_LINES = 200  # lines about the notebook's cells
+MAX_NOTES = 50
+MAX_EXTRA_TEXT = 256 * 1024  # each TA-only diagnostic (worker output, pytest log)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +170,80 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+class UnsafePath(ValueError):
+    """A path under OUT that a student id would put outside OUT or onto a TA file."""
+
+
+def unsafe_id(student_id: str) -> str | None:
+    """Why ``student_id`` cannot name a folder under OUT, or None if it can."""
+    if not student_id or student_id in (".", ".."):
+        return "it is empty, '.' or '..'"
+    if student_id.startswith(("_", ".")):
+        return "it starts with '_' or '.' (reserved for the engine's files)"
+    if student_id.lower() in TA_FILES:
+        return "it is the name of one of the engine's files"
+    if any(c in student_id for c in "/\\\0") or safetext.one_line(student_id) != student_id:
+        return "it holds a path separator or a control character"
+    return None
+
+
+def inside(out_dir: Path, *parts: str) -> Path:
+    """``out_dir / parts``, checked to stay inside ``out_dir`` and off the TA files."""
+    if parts and (why := unsafe_id(parts[0])) and parts[0] != TA_LOG_DIR:
+        raise UnsafePath(f"{parts[0]!r} cannot be a folder under the output folder: {why}")
+    root = out_dir.resolve()
+    path = root.joinpath(*parts).resolve()
+    if path == root or not path.is_relative_to(root):
+        raise UnsafePath(f"{'/'.join(parts)!r} is not inside {out_dir}")
+    return path
+
+
+def sanitized(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with every string valid UTF-8, without control characters where a person
+    reads it, and capped in size; what could not be kept as it was goes, as hex, into
+    ``extra["original_text"]`` (TA log and database only)."""
+    originals: dict[str, str] = {}
+
+    def text(value: Any, where: str, limit: int = MAX_TEXT) -> str:
+        if (raw := safetext.original(value)) is not None:
+            originals[where] = raw[:2 * MAX_TEXT]
+        return safetext.capped(safetext.shown(value), limit)
+
+    tests = tuple(TestOutcome(safetext.one_line(t.name)[:200], safetext.one_line(t.question)[:80],
+                              t.max_points, t.passed, text(t.feedback, f"tests[{i}]"), t.seconds)
+                  for i, t in enumerate(result.tests))
+    cells = tuple(text(c, f"cells[{i}]") for i, c in enumerate(result.cells[:MAX_CELL_LINES]))
+    if len(result.cells) > MAX_CELL_LINES:
+        cells += (f"... {len(result.cells) - MAX_CELL_LINES} more lines about cells not kept",)
+    notes = tuple(text(n, f"notes[{i}]") for i, n in enumerate(result.notes[:MAX_NOTES]))
+    extra = _safe_data(result.extra)
+    if originals:
+        extra["original_text"] = originals
+    return SubmissionResult(
+        student_id=safetext.one_line(result.student_id), status=result.status,
+        max_score=result.max_score, questions=dict(result.questions), tests=tests,
+        message=text(result.message, "message"), seed=result.seed,
+        source=text(result.source, "source", 1000), notes=notes, cells=cells,
+        grader_version=safetext.utf8(result.grader_version), seconds=result.seconds, extra=extra)
+
+
+def _safe_data(value: Any, depth: int = 0) -> Any:
+    """TA-only data: valid UTF-8 everywhere (keys too), strings capped, depth bounded."""
+    if isinstance(value, str):
+        return safetext.capped(safetext.utf8(value), MAX_EXTRA_TEXT)
+    if value is None or isinstance(value, bool | int | float) or depth > 20:
+        return value if depth <= 20 else None
+    if isinstance(value, dict):
+        return {safetext.utf8(k): _safe_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe_data(v, depth + 1) for v in value]
+    return safetext.capped(safetext.utf8(value), MAX_EXTRA_TEXT)
+
+
 def write_results_json(result: SubmissionResult, out_dir: Path, *,
                        show_test_names: bool = True) -> Path:
     """``OUT/<student_id>/results.json``: the student-visible Gradescope file."""
-    path = out_dir / result.student_id / "results.json"
+    path = inside(out_dir, result.student_id, "results.json")
     data = result.to_gradescope(show_test_names=show_test_names)
     atomic_write(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     return path
@@ -173,7 +254,9 @@ def write_ta_log(result: SubmissionResult, out_dir: Path) -> Path:
 
     Kept out of the student's folder so ``OUT/<student_id>/`` can be handed back as is.
     """
-    path = out_dir / TA_LOG_DIR / f"{result.student_id}.json"
+    if why := unsafe_id(result.student_id):
+        raise UnsafePath(f"{result.student_id!r} cannot name a TA log: {why}")
+    path = inside(out_dir, TA_LOG_DIR, f"{result.student_id}.json")
     atomic_write(path, json.dumps(result.to_record(), indent=2, default=str) + "\n")
     return path
 
@@ -187,7 +270,7 @@ def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], p
     rows = []
     for result in sorted(results, key=lambda r: r.student_id):
         earned = result.question_scores()
-        rows.append([result.student_id, result.status, _number(result.score),
+        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status, _number(result.score),
                      _number(result.max_score), *(_number(earned.get(q, 0.0)) for q in questions)])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

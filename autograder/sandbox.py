@@ -93,6 +93,7 @@ class Sandbox:
         self._next_id = 1
         self._sink = bytearray()
         self._sink_dropped = 0
+        self._worker_cgroup: Cgroup | None = None
         self._cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(SERIAL)}",
                                      limits.memory_bytes, limits.processes)
         if self._cgroup is None:
@@ -105,24 +106,25 @@ class Sandbox:
         fds = [request_r, reply_w, output_w, info_w]
         python = [sys.executable, "-E", "-s", "-B"]
         uid = uid if uid is not None else UID_BASE + os.getpid() % 4000
+        options: list[str] = []
         if self.warning is None:
-            scratch = ["/tmp", SANDBOX_HOME, "/dev/shm"]
+            # used only where the kernel refuses a fresh world per worker (see ``isolate``)
+            options += ["--scratch", f"/tmp:{SANDBOX_HOME}:/dev/shm",
+                        "--home", SANDBOX_HOME, "--scratch-bytes", str(limits.scratch_bytes)]
             filter_fd = seccomp_fd()
             if filter_fd is None:
                 self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
-            else:
+            else:  # each worker installs it on itself once its world is built
                 fds.append(filter_fd)
+                options += ["--seccomp", str(filter_fd)]
             command = self._bwrap_command(info_w, uid, filter_fd)
             command += [*python, f"{SANDBOX_LIB}/worker.py"]
             cwd, env = "/", worker_env()
         else:
-            self._tempdir = tempfile.mkdtemp(prefix="autograder-worker-")
-            os.chmod(self._tempdir, 0o777)
-            self._refill_tempdir()
-            scratch = []  # the trusted side empties the temp dir itself
+            self._tempdir = self._new_tempdir()
             command = [*fallback_drop(uid), *python, str(PACKAGE_DIR / "worker.py")]
             cwd, env = self._tempdir, dict(worker_env(), HOME=self._tempdir)
-        command += [str(request_r), str(reply_w), "--scratch", ":".join(scratch)]
+        command += [str(request_r), str(reply_w), *options]
         if real_otter:
             command.append("--real-otter")
         try:
@@ -144,6 +146,10 @@ class Sandbox:
             ready = self.channel.receive(deadline)
             if ready.get("status") != "zygote-ready":
                 raise ChannelBroken("unexpected first message")
+            if self.warning is None and ready.get("fresh") is not True:
+                self.weaknesses.append(
+                    "scratch space and IPC are emptied between submissions, not recreated (the "
+                    f"kernel refused a user namespace: {str(ready.get('problem'))[:200]})")
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:
             said = self._sink.decode(errors="replace").strip()[-300:]
             self.close()
@@ -157,33 +163,29 @@ class Sandbox:
     def _bwrap_command(self, info_w: int, uid: int, filter_fd: int | None) -> list[str]:
         limits = self.limits
         # scratch first: a Python installation or venv under /tmp or home is bound on top
-        command = ["bwrap", *namespace_flags(),
+        command = ["bwrap", *namespace_flags(nested_userns=filter_fd is not None),
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
-        for name in ("worker.py", "kernel_shell.py", "protocol.py"):
+        for name in ("worker.py", "kernel_shell.py", "protocol.py", "isolate.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in self.public_files:  # read-only, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]
         command += ["--chdir", SANDBOX_HOME, "--clearenv"]
         for key, value in worker_env().items():
             command += ["--setenv", key, value]
-        if filter_fd is not None:
-            command += ["--seccomp", str(filter_fd)]
         command += ["--info-fd", str(info_w), "--"]
         if os.geteuid() == 0:
             command += setpriv(uid)
         return command
 
-    def _refill_tempdir(self) -> None:
-        assert self._tempdir is not None
-        for entry in Path(self._tempdir).iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+    def _new_tempdir(self) -> str:
+        """Without bubblewrap: a fresh folder per worker, with copies of the public files."""
+        folder = tempfile.mkdtemp(prefix="autograder-worker-")
+        os.chmod(folder, 0o777)
         for path in self.public_files:
-            shutil.copy(path, self._tempdir)
+            shutil.copy(path, folder)
+        return folder
 
     def _drain(self, fd: int) -> None:
         """Keep the first ``output_bytes`` printed per worker; drop the rest."""
@@ -215,21 +217,44 @@ class Sandbox:
         request_id = self.next_id()
         deadline = time.monotonic() + self.limits.startup_seconds
         try:
-            self.channel.send({"op": "fork", "id": request_id}, deadline, self._pidfd)
+            self.channel.send({"op": "fork", "id": request_id, "home": self._tempdir}, deadline,
+                              self._pidfd)
             ready = self.channel.receive(deadline, self._pidfd)
             others = self.members() - {self.pid}
             if ready.get("id") != request_id or ready.get("status") != "ready" or len(others) != 1:
-                raise ChannelBroken("the zygote did not fork a worker")
-        except (ChannelTimeout, ChannelClosed, ChannelBroken) as exc:
+                raise ChannelBroken(f"the zygote did not fork a worker ({ready.get('reason')})"
+                                    if ready.get("status") == "isolation-failed" else
+                                    "the zygote did not fork a worker")
+            pid = others.pop()
+            self._worker_cgroup = self._own_cgroup(pid)
+        except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:
             self.close()
             raise WorkerGone(f"the sandbox could not start a worker: {exc}") from None
-        self.worker = Worker(self, others.pop())
+        self.worker = Worker(self, pid)
         return self.worker
+
+    def _own_cgroup(self, pid: int) -> Cgroup | None:
+        """A cgroup of the worker's own, with the sandbox's limits, entered before it runs
+        any student code: what it charges (kernel memory, inodes, pages) is never
+        charged to the next worker, and goes when the cgroup is removed."""
+        if self._cgroup is None:
+            return None
+        cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(SERIAL)}",
+                               self.limits.memory_bytes, self.limits.processes)
+        if cgroup is None:
+            raise OSError("could not create the worker's cgroup")
+        try:
+            cgroup.add(pid)
+        except OSError:
+            cgroup.remove()
+            raise
+        return cgroup
 
     def members(self) -> set[int]:
         """Host pids of every process in this sandbox (the zygote included)."""
         if self._cgroup is not None:
-            return self._cgroup.pids()
+            worker = self._worker_cgroup.pids() if self._worker_cgroup is not None else set()
+            return self._cgroup.pids() | worker
         if self.warning is None:
             return same_namespace(self.pid)
         return same_session(self.pid)
@@ -262,8 +287,10 @@ class Sandbox:
                 if reply.get("token") == token:
                     break
             ended = describe_exit(reply.get("child"))
+            self._drop_worker_cgroup()
             if self._tempdir is not None:
-                self._refill_tempdir()
+                _remove_tree(self._tempdir)
+                self._tempdir = self._new_tempdir()
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError):
             self.close()
         return ended
@@ -285,6 +312,7 @@ class Sandbox:
             os.killpg(self._process.pid, signal.SIGKILL)
         if self._cgroup is not None:
             self._cgroup.remove()
+        self._drop_worker_cgroup()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self.warning is not None:  # no PID namespace: kill what is left of the session
@@ -297,8 +325,13 @@ class Sandbox:
                 os.close(self._pidfd)
             self._pidfd = None
         if self._tempdir:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
+            _remove_tree(self._tempdir)
             self._tempdir = None
+
+    def _drop_worker_cgroup(self) -> None:
+        if self._worker_cgroup is not None:
+            self._worker_cgroup.remove()
+            self._worker_cgroup = None
 
 
 class Worker:
@@ -426,3 +459,17 @@ def _read_child_pid(fd: int, deadline: float) -> int:
             if type(info.get("child-pid")) is int:
                 return int(info["child-pid"])
     raise ChannelBroken("bubblewrap did not report the sandbox's pid")
+
+
+def _remove_tree(path: str) -> None:
+    """Delete a fallback worker folder, opening up what the worker made unreadable."""
+    def opened_up(function: Any, failed: str, _exc: Any) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(failed), 0o700)
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                os.chmod(failed, 0o700)
+                shutil.rmtree(failed, ignore_errors=True)
+            else:
+                function(failed)
+
+    shutil.rmtree(path, onerror=opened_up)

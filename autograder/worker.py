@@ -28,15 +28,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import kernel_shell  # the copies next to this file, not the package modules
+import isolate  # the copies next to this file, not the package modules
+import kernel_shell
 import protocol
 
 OUTPUT_KEPT = 4096
@@ -235,16 +236,30 @@ def _set_dumpable(flag: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, flag, 0, 0, 0)
 
 
-def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
-    """In the forked child: fresh randomness, then serve one submission."""
+def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
+                 world: dict[str, Any], home: Any = None) -> None:
+    """In the forked child: a world of its own (``isolate``), fresh randomness, then serve."""
     import random
 
+    _set_dumpable(1)  # /proc/self of this process is its own again (uid_map, gid_map)
+    try:
+        if world["fresh"]:
+            isolate.fresh_world(world["home"], world["scratch_bytes"], world["seccomp"])
+        else:
+            if type(home) is str:  # no bubblewrap: a fresh folder from the trusted side
+                os.chdir(home)
+                os.environ["HOME"] = home
+            isolate.confine(world["seccomp"])
+    except BaseException as exc:  # noqa: BLE001 - never serve half-confined
+        with contextlib.suppress(Exception):
+            protocol.write_frame(reply_fd, {"id": ready_id, "status": "isolation-failed",
+                                            "reason": str(exc)[:300]})
+        os._exit(3)
     random.seed()
     with contextlib.suppress(Exception):
         import numpy
 
         numpy.random.seed()
-    _set_dumpable(1)
     try:
         serve(shell, request_fd, reply_fd, ready_id)
     finally:
@@ -258,7 +273,12 @@ def _exit_status(status: int) -> dict[str, int]:
 
 
 def _clean_up(scratch: list[str]) -> None:
-    """Kill every other process of the sandbox, reap them, empty the scratch space."""
+    """Kill every other process of the sandbox and reap them.
+
+    With fresh worlds (``isolate``) that is all: the worker's scratch mounts and
+    IPC namespace die with its last process. Only where the kernel refuses them
+    are the shared scratch folders emptied (``scratch``) and SysV IPC removed.
+    """
     if os.getpid() == 1:
         for _ in range(100):
             with contextlib.suppress(ProcessLookupError):
@@ -279,13 +299,13 @@ def _clean_up(scratch: list[str]) -> None:
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG) != (0, 0):
                 pass
+    if not scratch:
+        return
     for folder in scratch:
-        for entry in _entries(folder):
-            with contextlib.suppress(OSError):
-                if os.path.isdir(entry) and not os.path.islink(entry):
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    os.unlink(entry)  # a read-only public file is a mount point: stays
+        with contextlib.suppress(OSError):
+            device = os.lstat(folder).st_dev
+            for entry in _entries(folder):
+                _remove(entry, device)
     with contextlib.suppress(Exception):
         subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=5, check=False)
@@ -297,20 +317,63 @@ def _entries(folder: str) -> list[str]:
     return []
 
 
-def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool) -> None:
+def _remove(top: str, device: int) -> None:
+    """Delete ``top`` without ever entering another file system (a read-only bind
+    mount of the venv or a public file stays untouched); unreadable folders are
+    opened up first. Iterative: a very deep tree cannot exhaust the stack."""
+    stack = [(top, False)]
+    while stack:
+        path, emptied = stack.pop()
+        try:
+            info = os.lstat(path)
+            if info.st_dev != device:
+                continue  # a mount point: never walked, never deleted
+            if not stat.S_ISDIR(info.st_mode):
+                os.unlink(path)
+            elif emptied:
+                os.rmdir(path)
+            else:
+                os.chmod(path, 0o700)
+                stack.append((path, True))
+                stack.extend((os.path.join(path, name), False) for name in os.listdir(path))
+        except OSError:
+            continue
+
+
+def _world(home: str, scratch_bytes: int, seccomp_fd: int | None) -> dict[str, Any]:
+    """What each child needs to build its own world (read once, before any child)."""
+    seccomp = None
+    if seccomp_fd is not None:
+        with os.fdopen(seccomp_fd, "rb") as handle:
+            seccomp = handle.read()
+    problem = "no sandbox home"
+    if os.path.isdir(home):
+        with contextlib.suppress(OSError):
+            os.makedirs(isolate.STAGE, exist_ok=True)
+        problem = isolate.probe(home, scratch_bytes, seccomp)
+    return {"fresh": problem is None, "problem": problem, "home": home,
+            "scratch_bytes": scratch_bytes, "seccomp": seccomp}
+
+
+def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
+           world: dict[str, Any]) -> None:
     """Warm up, then fork one worker per ``fork`` request and clean up after each."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     _preload()
     shell = make_shell(real_otter)
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
-    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready"})
+    if world["fresh"]:
+        scratch = []  # nothing is shared: each worker's scratch dies with it
+    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready",
+                                    "fresh": world["fresh"], "problem": world["problem"]})
     last_exit: dict[str, int] | None = None
     for request in _requests(request_fd):
         op = request.get("op")
         if op == "fork":
             child = os.fork()
             if child == 0:
-                _start_child(shell, request_fd, reply_fd, request.get("id"))
+                _start_child(shell, request_fd, reply_fd, request.get("id"), world,
+                             request.get("home"))
             _, status = os.waitpid(child, 0)  # the worker owns the channel meanwhile
             last_exit = _exit_status(status)
             _clean_up(scratch)
@@ -322,9 +385,19 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool)
             return
 
 
+def _option(arguments: list[str], name: str) -> str | None:
+    return arguments[arguments.index(name) + 1] if name in arguments else None
+
+
 if __name__ == "__main__":
     arguments = sys.argv[3:]
-    scratch_dirs = arguments[arguments.index("--scratch") + 1] if "--scratch" in arguments else ""
-    zygote(int(sys.argv[1]), int(sys.argv[2]), [d for d in scratch_dirs.split(":") if d],
-           real_otter="--real-otter" in arguments)
+    scratch_dirs = [d for d in (_option(arguments, "--scratch") or "").split(":") if d]
+    filter_fd = _option(arguments, "--seccomp")
+    home_dir = _option(arguments, "--home")
+    zygote_world = _world(home_dir or "", int(_option(arguments, "--scratch-bytes") or 1 << 26),
+                          int(filter_fd) if filter_fd else None)
+    if home_dir is None:  # no bubblewrap: the trusted side gives each worker a fresh folder
+        zygote_world.update(fresh=False, problem=None)
+    zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,
+           zygote_world)
     os._exit(0)
