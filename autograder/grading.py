@@ -5,24 +5,21 @@ that cannot be read, that hangs, crashes or lies still gets a
 ``SubmissionResult`` with a status and a reason. It runs the hidden graders in
 a trusted pytest session in *this* process and the student's code in a
 sandboxed worker; it should itself run in a process of its own (see
-``batch``), never inside another pytest session.
+``batch``), never inside another pytest session. That pytest session is started
+once per grading process and assignment version and grades every submission
+the process gets (``grader_session``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import io
-import os
 import time
-import traceback
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 from .catalog import Assignment, load_module
+from .grader_session import GraderSession, GraderSessionBroken
 from .intake import Submission
 from .notebook import InvalidNotebook, read_notebook
 from .pytest_plugin import GradingPlugin
@@ -30,23 +27,12 @@ from .results import SubmissionResult, TestOutcome
 from .sandbox import Limits, WorkerGone
 from .session import StudentSession, cell_report
 
-PYTEST_ARGS = ["--no-header", "-q", "--assert=plain", "-o", "addopts=",
-               "-o", "python_functions=test_*", "--capture=sys",
-               # built-in plugins the graders do not use; each costs time in every session
-               # (unraisableexception alone runs gc.collect() at every session's end)
-               *(arg for name in ("cacheprovider", "stepwise", "warnings", "unraisableexception",
-                                  "threadexception", "doctest", "junitxml", "pastebin",
-                                  "legacypath", "tmpdir", "recwarn", "logging", "faulthandler",
-                                  "setuponly", "setupplan", "debugging", "nose", "randomly",
-                                  "xdist")
-                 for arg in ("-p", f"no:{name}"))]
-
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,
                      limits: Limits | None = None, uid: int | None = None) -> SubmissionResult:
     """The result record for one submission; never raises for student behaviour."""
     started = time.monotonic()
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     base = {"student_id": submission.student_id, "max_score": assignment.max_score,
             "questions": assignment.questions, "seed": seed, "source": submission.display_path,
             "grader_version": assignment.version}
@@ -60,14 +46,15 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     except InvalidNotebook as exc:
         return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
     notes = [*submission.notes, *notebook.warnings]
-    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid)
+    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
+                             budgets=assignment.budgets)
     try:
         try:
             cell_outcomes = session.start()
         except WorkerGone as exc:
             return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
                                     notes=tuple(notes + session.warnings), **base)
-        plugin, log = run_graders(assignment, session, inputs_seed(seed, submission.path))
+        plugin, log, broken = run_graders(assignment, session, inputs_seed(seed, submission.path))
         cells = cell_report(cell_outcomes)
     finally:
         session.close()
@@ -75,9 +62,10 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
                   for nodeid in plugin.expected_tests())
     notes += session.warnings
     status, message = "graded", ""
-    if plugin.problems or not tests:
+    problems = [*plugin.problems, *([log] if broken else [])]
+    if problems or not tests:
         status, message = "error", "the hidden graders are broken; nothing was scored. " + \
-            "; ".join(plugin.problems or ["no tests were collected"])
+            "; ".join(problems or ["no tests were collected"])
         tests = ()
     elif plugin.internal_errors:
         notes.append(f"{len(plugin.internal_errors)} test(s) hit an internal grader error")
@@ -99,20 +87,34 @@ def inputs_seed(seed: int, notebook: Path) -> int:
 
 
 def run_graders(assignment: Assignment, session: StudentSession,
-                seed: int) -> tuple[GradingPlugin, str]:
-    """Run the hidden graders in a pytest session of this process; outcomes in the plugin."""
-    reference = _reference(assignment.reference, assignment.name, assignment.version)
-    plugin = GradingPlugin(session, reference, seed, assignment.questions)
-    args = [str(assignment.grader), "--rootdir", str(assignment.grader.parent),
-            "-c", str(Path(__file__).with_name("graders") / "pytest.ini"), *PYTEST_ARGS]
-    log = io.StringIO()
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # graders need no installed plugins
+                seed: int) -> tuple[GradingPlugin, str, bool]:
+    """Run the hidden graders against ``session``: (plugin with the outcomes, TA log, broken).
+
+    ``broken``: the grader session failed (the log says how); nothing it scored counts.
+    """
+    graders = _grader_session(assignment)
     try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            pytest.main(args, plugins=[plugin])
-    except Exception:  # noqa: BLE001 - a broken grader must not stop the batch
-        plugin.problems.append("pytest failed: " + traceback.format_exc(limit=3)[-1000:])
-    return plugin, log.getvalue()
+        graders.run(session, seed)
+    except GraderSessionBroken as exc:
+        return graders.plugin, str(exc), True
+    return graders.plugin, "\n".join(graders.plugin.log), False
+
+
+_SESSIONS: dict[tuple[Path, str, str], GraderSession] = {}
+
+
+def _grader_session(assignment: Assignment) -> GraderSession:
+    """This process's live grader session for ``assignment`` (one at a time)."""
+    key = (assignment.grader, assignment.name, assignment.version)
+    graders = _SESSIONS.get(key)
+    if graders is None or not graders.alive:
+        for other in _SESSIONS.values():
+            other.close()
+        _SESSIONS.clear()
+        reference = _reference(assignment.reference, assignment.name, assignment.version)
+        plugin = GradingPlugin(None, reference, 0, assignment.questions, assignment)
+        graders = _SESSIONS[key] = GraderSession(assignment.grader, plugin)
+    return graders
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,9 +1,13 @@
 """The pytest plugin that runs hidden graders against one student session.
 
-It is an object registered for one pytest session (``plugins=[...]``): it
-provides the ``student``, ``reference`` and ``rng`` fixtures, registers the
-``question`` marker, checks that each question's test points add up to
-``QUESTIONS``, and records every test's outcome with a student-safe message.
+It is an object registered for one pytest session (``plugins=[...]``) that
+grades many submissions, one pass over the collected tests each
+(``grader_session``): it provides the ``student``, ``reference``, ``rng`` and
+``assignment`` fixtures, registers the ``question`` marker, checks once that each
+question's test points add up to the manifest's points, and records every test's
+outcome with a student-safe message (a ``PartialCredit`` failure keeps its fraction
+of the points). ``begin`` binds the next submission and clears what the
+last one left (outcomes, internal errors, the TA log).
 
 Only two kinds of failure message reach students: a ``GradingFailure`` raised
 by ``autograder.checks`` and a ``StudentError`` from the session. Anything else
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .checks import GradingFailure
+from .checks import GradingFailure, PartialCredit
 from .errors import StudentError
 from .results import TestOutcome
 
@@ -29,15 +33,26 @@ INTERNAL = "the grader could not check this (an internal grader error; the TA ha
 
 class GradingPlugin:
     def __init__(self, student: Any, reference: ModuleType, seed: int,
-                 questions: dict[str, float]) -> None:
+                 questions: dict[str, float], assignment: Any = None) -> None:
         self._student = student
+        self._assignment = assignment
         self._reference = reference
         self.seed = seed
         self.questions = questions
-        self.outcomes: dict[str, TestOutcome] = {}
-        self.problems: list[str] = []
-        self.internal_errors: list[str] = []
+        self.problems: list[str] = []  # the grader file's, found once at collection
         self.items: dict[str, tuple[str, str, float]] = {}
+        # per submission (``begin``)
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.internal_errors: list[str] = []
+        self.log: list[str] = []  # TA-only: the traceback of every failed test
+
+    def begin(self, student: Any, seed: int) -> None:
+        """Grade ``student`` with ``seed`` in the next pass; forget the last submission."""
+        self._student = student
+        self.seed = seed
+        self.outcomes = {}
+        self.internal_errors = []
+        self.log = []
 
     # ------------------------------------------------------------------ fixtures
 
@@ -50,6 +65,11 @@ class GradingPlugin:
         return self._reference
 
     @pytest.fixture
+    def assignment(self) -> Any:
+        """The ``catalog.Assignment`` being graded (its ``public_dir``, ``budgets``, ...)."""
+        return self._assignment
+
+    @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
         return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
 
@@ -57,6 +77,11 @@ class GradingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{MARKER}(qid, points): the question a test scores for")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.problems.append(f"collecting {report.nodeid or 'the graders'} failed: "
+                                 f"{report.longreprtext[-1500:]}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         totals = dict.fromkeys(self.questions, 0.0)
@@ -77,11 +102,13 @@ class GradingPlugin:
         for qid, total in totals.items():
             if abs(total - self.questions[qid]) > 1e-9:
                 self.problems.append(f"question {qid!r}: tests add up to {total:g} points, "
-                                     f"QUESTIONS says {self.questions[qid]:g}")
+                                     f"the manifest says {self.questions[qid]:g}")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
+        if report.failed:
+            self.log.append(f"FAILED {item.nodeid} ({call.when}):\n{report.longreprtext[-1200:]}")
         if item.nodeid not in self.items or call.when == "teardown" and report.passed:
             return report
         name, qid, points = self.items[item.nodeid]
@@ -91,8 +118,10 @@ class GradingPlugin:
             feedback = self._feedback(item.nodeid, call)
             previous = self.outcomes.get(item.nodeid)
             if previous is None or previous.passed:
+                exc = call.excinfo.value if call.excinfo else None
+                partial = exc.fraction if isinstance(exc, PartialCredit) else 0.0
                 self.outcomes[item.nodeid] = TestOutcome(name, qid, points, False, feedback,
-                                                         call.duration)
+                                                         call.duration, partial)
         return report
 
     def _feedback(self, nodeid: str, call: pytest.CallInfo[None]) -> str:

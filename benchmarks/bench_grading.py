@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_grading.py            # N=1000, otter sample 10
     .venv/bin/python benchmarks/bench_grading.py --quick    # N=40, otter sample 4
+    .venv/bin/python benchmarks/bench_grading.py --dask 0   # without the Dask run
 
 What it does, in one run:
 
@@ -13,12 +14,19 @@ What it does, in one run:
    all cores; ``force=True`` into a fresh folder) while a thread samples the
    resident memory of this process and all its descendants from ``/proc``
    every 50 ms (sum of VmRSS over the tree; peak reported);
-3. builds an otter-grader autograder from ``solutions/hw1/hw1-master.ipynb``
+3. grades the same notebooks again through the Dask executor on a
+   ``LocalCluster`` of ``--dask`` worker processes (``grade_all(cluster="local:N")``,
+   the cluster's start included in the wall time), with the same memory sampler;
+4. builds an otter-grader autograder from ``solutions/hw1/hw1-master.ipynb``
    (``otter assign`` in a temporary folder; its ``autograder.zip`` holds the
    public tests only) and runs ``otter run -a autograder.zip NOTEBOOK`` on a
    sample of the same notebooks, two at a time, with the same memory sampler;
-4. prints per-submission figures, the ratio and the machine, and writes them
-   to ``benchmarks/results/latest.json``.
+5. prints per-submission figures, the ratios, the machine and its load
+   (``os.getloadavg``: the machine may be shared, so only the ratios of variants
+   measured in the same run mean much), and writes them to
+   ``benchmarks/results/latest.json``.
+
+The per-phase breakdown of one grading process is ``benchmarks/phases.py``.
 
 This is a script, not a test: it takes minutes and its figures depend on the machine.
 """
@@ -151,15 +159,17 @@ class TreeMemory:
         return total, count
 
 
-def grade_ours(submissions: Path, out: Path, jobs: int, seed: int) -> dict[str, Any]:
+def grade_ours(submissions: Path, out: Path, jobs: int, seed: int,
+               cluster: str | None = None) -> dict[str, Any]:
     with TreeMemory(os.getpid()) as memory:
         started = time.monotonic()
-        outcome = grade_all("hw1", submissions, out, jobs=jobs, seed=seed, force=True)
+        outcome = grade_all("hw1", submissions, out, jobs=jobs, seed=seed, force=True,
+                            cluster=cluster)
         wall = time.monotonic() - started
     seconds = [r.seconds for r in outcome.results]
     graded = [r.seconds for r in outcome.results if r.status == "graded"]
     return {
-        "n": len(outcome.results), "jobs": jobs, "batch_wall_s": wall,
+        "n": len(outcome.results), "jobs": jobs, "cluster": cluster, "batch_wall_s": wall,
         "wall_per_submission_s": wall / len(outcome.results),
         "median_submission_s": statistics.median(seconds),
         "median_graded_submission_s": statistics.median(graded) if graded else None,
@@ -237,6 +247,7 @@ def machine() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     return {"nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
+            "loadavg_at_end": os.getloadavg(), "checkout": str(ROOT),
             "cpu_model": model, "python": sys.version.split()[0],
             "platform": platform.platform(), "sandbox": bubblewrap_problem() or "bubblewrap",
             "memory_total_mb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20}
@@ -262,6 +273,7 @@ def report(figures: dict[str, Any]) -> str:
         f"p90 {ours['p90_submission_s'] * 1000:.0f} ms); statuses {ours['statuses']}"),
         (f"      peak RSS of the process tree {ours['peak_rss_tree_mb']:.0f} MiB "
         f"({ours['peak_rss_processes']} processes at the peak; /proc sampled every 50 ms)"),
+        *(_dask_lines(figures["dask"], ours) if figures.get("dask") else []),
         (f"otter (otter run, {otter['sample']} of the same notebooks, {otter['parallel']} at a "
         f"time): median wall {otter['median_wall_per_notebook_s']:.2f} s per notebook, "
         f"effective {otter['effective_wall_per_notebook_s']:.2f} s per notebook "
@@ -273,7 +285,21 @@ def report(figures: dict[str, Any]) -> str:
         "",
         (f"ratio: otter effective / ours wall per submission = {ratio:.1f}x; "
         f"median otter notebook / median ours submission = {median_ratio:.1f}x"),
+        (f"load average (1/5/15 min) at the end: "
+         f"{' '.join(f'{x:.2f}' for x in m['loadavg_at_end'])}; checkout {m['checkout']}"),
     ])
+
+
+def _dask_lines(dask: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    same = sum(dask["scores"][s] == ours["scores"][s] for s in ours["scores"])
+    return [
+        (f"dask  (grade_all --cluster {dask['cluster']}, the cluster's start included): batch "
+         f"wall {dask['batch_wall_s']:.1f} s -> {dask['wall_per_submission_s'] * 1000:.0f} ms "
+         f"per submission ({dask['wall_per_submission_s'] / ours['wall_per_submission_s']:.2f}x "
+         f"the pool's); median `seconds` {dask['median_submission_s'] * 1000:.0f} ms"),
+        (f"      peak RSS of the process tree {dask['peak_rss_tree_mb']:.0f} MiB; "
+         f"same score as the pool for {same} of {len(ours['scores'])}"),
+    ]
 
 
 def _mean(values: list[float | None]) -> float:
@@ -287,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--otter-sample", type=int, default=10,
                         help="how many of them otter runs (two at a time)")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="our parallel graders")
+    parser.add_argument("--dask", type=int, default=2, metavar="N",
+                        help="also grade on a LocalCluster of N workers (0: skip)")
     parser.add_argument("--quick", action="store_true", help="n=40, otter sample 4")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the generated mix")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -298,12 +326,18 @@ def main(argv: list[str] | None = None) -> int:
         kinds = make_submissions(load_examples(), args.n, workdir / "submissions", args.seed)
         print(f"generated {args.n} submissions in {workdir / 'submissions'}", flush=True)
         ours = grade_ours(workdir / "submissions", workdir / "ours", args.jobs, args.seed)
-        print(f"ours: {ours['batch_wall_s']:.1f} s; now otter on {args.otter_sample}", flush=True)
+        print(f"ours: {ours['batch_wall_s']:.1f} s", flush=True)
+        dask = None
+        if args.dask:
+            dask = grade_ours(workdir / "submissions", workdir / "dask", args.jobs, args.seed,
+                              cluster=f"local:{args.dask}")
+            print(f"dask: {dask['batch_wall_s']:.1f} s", flush=True)
+        print(f"now otter on {args.otter_sample}", flush=True)
         sample = random.Random(args.seed).sample(
             sorted((workdir / "submissions").glob("*.ipynb")), min(args.otter_sample, args.n))
         otter = grade_otter(sample, workdir / "otter")
         figures = {"argv": sys.argv, "kinds": dict(kinds), "machine": machine(),
-                   "ours": ours, "otter": otter}
+                   "ours": ours, "dask": dask, "otter": otter}
         text = report(figures)
         print("\n" + text)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
