@@ -171,6 +171,11 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                         TextColumn("ETA"), TimeRemainingColumn(), console=console,
                         disable=args.quiet or not console.is_terminal)
     task = progress.add_task(args.assignment, total=None, rate="")
+    missing = Assignment.find(args.assignment).missing_packages()
+    if missing:
+        console.print(f"WARNING: {args.assignment} declares packages that are not installed here: "
+                      f"{', '.join(missing)} (pip install them into this environment; meanwhile a "
+                      "student's import of them gets a stand-in and a note)", markup=False)
     done: list[SubmissionResult] = []
     clock = {"start": time.monotonic(), "total": 0}
 
