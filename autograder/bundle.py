@@ -4,8 +4,9 @@ Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh`` once
 to build the image, then ``run_autograder`` for every submission. The zip holds
 what grading needs and nothing else (``bundle_members`` decides, a test checks
 the list): ``pyproject.toml``, the engine (``autograder/*.py``), this
-assignment's hidden graders and reference solution, its public data files, the
-two scripts and a short README. Never the student examples, the master
+assignment's manifest, hidden graders and reference solution, its public data
+files, the two scripts and a short README. The manifest carries the
+assignment's limits, so ``run_autograder`` grades with them as ``grade`` does. Never the student examples, the master
 notebook, nor another assignment's graders or solutions.
 
 ``run_autograder`` runs the same engine as ``grade`` (sandbox included; where
@@ -112,9 +113,10 @@ def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
                    show_test_names: bool = True) -> list[Member]:
     """Every file of the bundle, sorted by name."""
     engine = root / "autograder"
-    files = [root / "pyproject.toml", *sorted(engine.glob("*.py")),
-             engine / "graders" / "__init__.py", engine / "graders" / "pytest.ini",
-             assignment.grader, assignment.reference, *assignment.public_files]
+    home = assignment.home
+    files = [root / "pyproject.toml", *sorted(engine.glob("*.py")), engine / "grading.ini",
+             home / "assignment.toml", assignment.grader, assignment.reference,
+             *assignment.public_files]
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         raise AutograderError(f"cannot bundle {assignment.name}: missing {', '.join(missing)}")

@@ -32,7 +32,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
                      limits: Limits | None = None, uid: int | None = None) -> SubmissionResult:
     """The result record for one submission; never raises for student behaviour."""
     started = time.monotonic()
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     base = {"student_id": submission.student_id, "max_score": assignment.max_score,
             "questions": assignment.questions, "seed": seed, "source": submission.display_path,
             "grader_version": assignment.version}
@@ -46,7 +46,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     except InvalidNotebook as exc:
         return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
     notes = [*submission.notes, *notebook.warnings]
-    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid)
+    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
+                             budgets=assignment.budgets)
     try:
         try:
             cell_outcomes = session.start()
@@ -111,7 +112,7 @@ def _grader_session(assignment: Assignment) -> GraderSession:
             other.close()
         _SESSIONS.clear()
         reference = _reference(assignment.reference, assignment.name, assignment.version)
-        plugin = GradingPlugin(None, reference, 0, assignment.questions)
+        plugin = GradingPlugin(None, reference, 0, assignment.questions, assignment)
         graders = _SESSIONS[key] = GraderSession(assignment.grader, plugin)
     return graders
 

@@ -49,6 +49,7 @@ FOLDER = {  # path under the submissions folder (bytes: not UTF-8) -> content
     "gradebook.sqlite/hw1.ipynb": notebook(REFERENCE),
     "gradebook.csv/hw1.ipynb": notebook(REFERENCE),
     "run.txt/hw1.ipynb": notebook(REFERENCE),
+    "report/hw1.ipynb": notebook(REFERENCE),  # the TA report's folder
     "_ta_logs/hw1.ipynb": notebook(REFERENCE),
     "HW1_.._attempt_2026-03-01-10-00-00_hw1.ipynb": notebook(REFERENCE),
     "HW1_.._attempt_2026-03-01-10-00-00.txt": "Name: Kim Minjun (..)\n",
