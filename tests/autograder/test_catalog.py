@@ -37,12 +37,14 @@ def test_bad_names_are_refused(name, message):
 def test_the_engine_names_no_assignment():
     """Nothing in the engine packages may know an assignment by name.
 
-    Allowed: examples in help texts ("e.g. 'hw1'") and reST literals in docstrings.
+    Allowed: examples in help texts ("e.g. 'hw1'") and reST literals in docstrings;
+    the course's own policy file (``course/cose474.toml``) is data that names its homework.
     """
     offenders = []
     for folder in ENGINE_DIRS:
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if not path.is_file() or path.suffix not in (".py", ".toml", ".ini"):
+            if not path.is_file() or path.suffix not in (".py", ".toml", ".ini") \
+                    or path == PROJECT_ROOT / "course" / "cose474.toml":
                 continue
             for number, line in enumerate(path.read_text().splitlines(), start=1):
                 if COURSE_WORK.search(LITERAL.sub("", line)) and "e.g." not in line:
