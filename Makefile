@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED)
+	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED) \
+		--deadline 2026-09-23T23:59+09:00 --extensions solutions/hw1/extensions.csv
 	@echo
 	@cat grading/hw1/gradebook.csv
 	@echo
@@ -31,6 +32,7 @@ demo: $(STAMP)
 		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv \
 		--scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
+	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -21,6 +21,7 @@ paths can be moved for a local run: ``AUTOGRADER_ROOT`` (``/autograder``),
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import tempfile
 import zipfile
@@ -124,12 +125,21 @@ def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
     options = "" if show_test_names else " --hide-test-names"
     members += [
         Member("README.md", README.format(name=assignment.name).encode()),
-        Member("setup.sh", SETUP_SH.format(name=assignment.name).encode(), executable=True),
+        Member("setup.sh", (SETUP_SH.format(name=assignment.name)
+                            + _install_packages(assignment.packages)).encode(), executable=True),
         Member("run_autograder", RUN_AUTOGRADER.format(name=assignment.name,
                                                        grade_options=options).encode(),
                executable=True),
     ]
     return sorted(members, key=lambda m: m.name)
+
+
+def _install_packages(packages: tuple[str, ...]) -> str:
+    """setup.sh's last line when the assignment declares extra packages (graders' PACKAGES)."""
+    if not packages:
+        return ""
+    quoted = " ".join(shlex.quote(p) for p in packages)
+    return f'"$VENV/bin/python" -m pip install --quiet {quoted}\n'
 
 
 def build_bundle(assignment_name: str, out: Path, *, root: Path = PROJECT_ROOT,

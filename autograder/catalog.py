@@ -85,6 +85,32 @@ class Assignment:
         return dict(self.manifest.questions)
 
     @property
+    def packages(self) -> tuple[str, ...]:
+        """Extra packages the grading environment installs for this assignment (the
+        manifest's ``packages``, pip requirements): the Gradescope bundle's ``setup.sh``
+        installs them; ``grade`` warns when one is missing here (a student's import of it
+        would get a stand-in and a note)."""
+        return self.manifest.packages
+
+    def missing_packages(self) -> list[str]:
+        """The declared packages that are not installed (at a fitting version) here."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from packaging.requirements import Requirement
+
+        missing = []
+        for text in self.packages:
+            requirement = Requirement(text)
+            try:
+                installed = version(requirement.name)
+            except PackageNotFoundError:
+                missing.append(text)
+                continue
+            if not requirement.specifier.contains(installed, prereleases=True):
+                missing.append(text)
+        return missing
+
+    @property
     def max_score(self) -> float:
         return float(sum(self.questions.values()))
 

@@ -2,7 +2,8 @@
 
 Commands: ``grade`` (TA: a batch into a gradebook, ``batch``), ``history`` (one
 student's gradings, ``store``), ``check`` (student: a notebook's public checks,
-``check``), ``bundle`` (a Gradescope autograder zip, ``bundle``).
+``check``), ``bundle`` (a Gradescope autograder zip, ``bundle``), ``report`` (the TA's
+static site from the gradebook, ``report``; ``grade`` writes it too).
 
 One place maps the project's errors to exit codes and one-line messages:
 0 success, 1 the run finished but some submissions could not be graded
@@ -14,28 +15,31 @@ resumes).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.text import Text
 
 from .batch import BatchOutcome, grade_all
 from .bundle import build_bundle
 from .catalog import Assignment
 from .check import check_notebook, render
 from .errors import AutograderError
-from .results import STATUSES, SubmissionResult
+from .ids import CLASH_NOTE, ID_NOTE
+from .lateness import load_deadlines
+from .lateness import zone as load_zone
+from .ledger import override_history, read_overrides
+from .report import write_report
+from .results import SubmissionResult
 from .sandbox import Limits
 from .store import DB_NAME, Gradebook, Run, StoredResult
+from .summary import print_summary
 
-TABLE_ROWS = 40  # larger batches: see gradebook.csv
-MESSAGES = 20
+MESSAGES = 20  # id notes shown in the terminal; all are in the TA logs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
                             "(e.g. before the deadline); an export choice: scores unchanged, "
                             "nothing regraded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    grade.add_argument("--deadline", metavar="WHEN",
+                       help="deadline, ISO 8601 (2026-10-01T23:59+09:00); gradebook.csv gets "
+                            "submitted_at and late_days (kept for later runs)")
+    grade.add_argument("--extensions", type=Path, metavar="CSV",
+                       help="per-student deadlines: student_id,deadline (needs --deadline)")
+    grade.add_argument("--timezone", metavar="ZONE",
+                       help="zone of the Blackboard server's times and of a deadline without "
+                            "offset, e.g. Asia/Seoul (default: the deadline's offset)")
+    grade.add_argument("--overrides", type=Path, metavar="CSV",
+                       help="granted regrades: student_id,question,points,who,why; recorded "
+                            "in the gradebook's history and applied to every later export")
+    grade.add_argument("--blackboard-grade-center", type=Path, metavar="FILE",
+                       help="the Grade Center file downloaded from Blackboard (Work Offline); "
+                            "writes OUT/blackboard_upload.csv updating its column for this "
+                            "assignment (without it, a new column)")
+    grade.add_argument("--blackboard-column", metavar="NAME",
+                       help="the Grade Center column of this assignment (default: the one "
+                            "named like the assignment)")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
         description="Show each stored grading of a student (score, per-question points, seed, "
@@ -102,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", type=Path, required=True, help="folder for the zip")
     bundle.add_argument("--hide-test-names", action="store_true",
                         help="Gradescope shows hidden tests as 'check N of M'")
+    report = commands.add_parser(
+        "report", help="write the TA report (OUT/report/index.html) from the gradebook",
+        description="Write a static, offline site: score distributions, item analysis, every "
+                    "student's row linked to their feedback, who needs a person and why, and "
+                    "(with --submissions) the most similar pairs of students' code.")
+    report.add_argument("assignment", help="assignment name, e.g. hw1")
+    report.add_argument("--out", type=Path, required=True,
+                        help="the output folder the grade command wrote (holds gradebook.sqlite)")
+    report.add_argument("--submissions", type=Path, default=None,
+                        help="folder or .zip of the submitted notebooks, to compare their code")
     return parser
 
 
@@ -117,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args, console)
         if args.command == "bundle":
             return _bundle(args, console)
+        if args.command == "report":
+            return _report(args, console)
     except AutograderError as exc:
         console.print(f"autograder: error: {exc}", markup=False)
         return 2
@@ -137,6 +171,11 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                         TextColumn("ETA"), TimeRemainingColumn(), console=console,
                         disable=args.quiet or not console.is_terminal)
     task = progress.add_task(args.assignment, total=None, rate="")
+    missing = Assignment.find(args.assignment).missing_packages()
+    if missing:
+        console.print(f"WARNING: {args.assignment} declares packages that are not installed here: "
+                      f"{', '.join(missing)} (pip install them into this environment; meanwhile a "
+                      "student's import of them gets a stand-in and a note)", markup=False)
     done: list[SubmissionResult] = []
     clock = {"start": time.monotonic(), "total": 0}
 
@@ -156,6 +195,16 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                           markup=False)
         progress.update(task, advance=1, rate=f"{rate:.2f}/s")
 
+    deadlines, zone = None, None
+    if args.deadline:
+        deadlines, zone = load_deadlines(args.deadline, args.extensions, args.timezone)
+    elif args.extensions:
+        raise AutograderError("--extensions needs --deadline")
+    elif args.timezone:
+        zone = load_zone(args.timezone)
+    overrides = None
+    if args.overrides:
+        overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
     try:
         with progress:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
@@ -163,13 +212,39 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
-                                cluster=args.cluster)
+                                cluster=args.cluster, deadlines=deadlines, server_zone=zone,
+                                overrides=overrides)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
+    report = _write_report(args.assignment, args.out, args.submissions, console)
     if not args.quiet:
-        _summary(outcome, console)
+        id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
+                    if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
+        for student, note in id_notes[:MESSAGES]:
+            console.print(f"  {student}: {note}", markup=False)
+    if deadlines is not None:
+        found = {r.student_id for r in outcome.results}
+        unknown = sorted(set(deadlines.extensions) - found)
+        if unknown:
+            console.print(f"WARNING: {args.extensions}: no submission for {', '.join(unknown)} "
+                          "(extension unused; check the id)", markup=False)
+    if args.blackboard_grade_center is not None:
+        from .lms import write_assignment_upload  # only here: it reads course.gradecenter
+
+        upload, skipped = write_assignment_upload(args.out, args.assignment,
+                                                  args.blackboard_grade_center,
+                                                  args.blackboard_column)
+        console.print(f"wrote {upload} (Blackboard: Grade Center > Work Offline > Upload)",
+                      markup=False)
+        if skipped:
+            console.print(f"not in the Grade Center file, so not in the upload: "
+                          f"{', '.join(skipped)}", markup=False)
+    if not args.quiet:
+        _summary(outcome, console, report)  # last: it ends with the report's path
+    elif report is not None:
+        console.print("report: ", Text(str(report)), sep="")
     return 1 if any(r.status == "error" for r in outcome.results) else 0
 
 
@@ -186,61 +261,32 @@ def _bundle(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _summary(outcome: BatchOutcome, console: Console) -> None:
-    if outcome.warning:
-        console.print(f"WARNING: sandbox weakened: {outcome.warning}. Student code ran with "
-                      "resource limits only. Install bubblewrap (apt-get install bubblewrap).",
-                      style="bold red", markup=False)
-    results = sorted(outcome.results, key=lambda r: r.student_id)
-    if len(results) <= TABLE_ROWS:
-        _table(results, outcome.gradebook, console)
-    lines = [(f"run {outcome.run_id}: {len(results)} submission(s), {len(outcome.graded)} graded "
-             f"now, {len(outcome.reused)} stored result(s) reused; {outcome.gradebook} has "
-             f"{outcome.exported} row(s)")]
-    counts = Counter(r.status for r in results)
-    lines.append(", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) +
-                 f"; seed {outcome.seed}; {outcome.seconds:.1f} s")
-    lines += _distribution([r.score for r in results], results[0].max_score if results else 0.0)
-    graded_now = set(outcome.graded)
-    slowest = sorted((r for r in results if r.student_id in graded_now),
-                     key=lambda r: r.seconds, reverse=True)[:3]
-    if slowest:
-        lines.append("slowest: " + ", ".join(f"{r.student_id} {r.seconds:.2f} s" for r in slowest))
-    for line in lines:
-        console.print(line, markup=False)
-    problems = [r for r in results if r.message]
-    for r in problems[:MESSAGES]:
-        console.print(f"  {r.student_id}: {r.status}: {r.message}", markup=False)
-    if len(problems) > MESSAGES:
-        console.print(f"  ... and {len(problems) - MESSAGES} more (see results.json)", markup=False)
+def _summary(outcome: BatchOutcome, console: Console, report: Path | None) -> None:
+    results = outcome.results
+    header = [(f"run {outcome.run_id}: {len(results)} submission(s), {len(outcome.graded)} graded "
+               f"now, {len(outcome.reused)} stored result(s) reused; {outcome.gradebook} has "
+               f"{outcome.exported} row(s)")]
+    print_summary(console, results, header=header, report=report, warning=outcome.warning,
+                  counts_tail=f"; seed {outcome.seed}; {outcome.seconds:.1f} s",
+                  slowest_of=set(outcome.graded))
 
 
-def _table(results: list[SubmissionResult], gradebook: Path, console: Console) -> None:
-    questions = list(results[0].questions) if results else []
-    table = Table(title=f"Gradebook: {gradebook}")
-    for column in ["student_id", "status", "score", *questions]:
-        table.add_column(column, justify="left" if column in ("student_id", "status") else "right")
-    for r in results:
-        earned = r.question_scores()
-        table.add_row(r.student_id, r.status, f"{r.score:g}/{r.max_score:g}",
-                      *(f"{earned.get(q, 0.0):g}" for q in questions))
-    console.print(table)
+def _write_report(assignment: str, out: Path, submissions: Path | None,
+                  console: Console) -> Path | None:
+    """The TA report; a failure here is reported but never undoes or fails the grading."""
+    try:
+        return write_report(assignment, out, submissions)
+    except Exception as exc:  # noqa: BLE001 - grading is stored; the report can be rebuilt
+        console.print(f"autograder: the report could not be written ({type(exc).__name__}: "
+                      f"{exc}); the grades are stored: run `python -m autograder report "
+                      f"{assignment} --out {out} --submissions {submissions}`", markup=False)
+        return None
 
 
-def _distribution(scores: list[float], max_score: float, bins: int = 5) -> list[str]:
-    """Mean, median, min, max and a small text histogram of the scores."""
-    if not scores or max_score <= 0:
-        return []
-    lines = [(f"score (of {max_score:g}): mean {statistics.fmean(scores):.1f}, median "
-             f"{statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")]
-    counts = Counter(min(int(score / max_score * bins), bins - 1) for score in scores)
-    width = max(counts.values())
-    for i in range(bins):
-        low, high = max_score * i / bins, max_score * (i + 1) / bins
-        bar = "#" * round(30 * counts[i] / width)
-        closing = "]" if i == bins - 1 else ")"
-        lines.append(f"  [{low:5g}, {high:5g}{closing} {bar:<30} {counts[i]}")
-    return lines
+def _report(args: argparse.Namespace, console: Console) -> int:
+    path = write_report(args.assignment, args.out, args.submissions)
+    console.print("report: ", Text(str(path)), sep="")
+    return 0
 
 
 def _history(args: argparse.Namespace, console: Console) -> int:
@@ -251,6 +297,7 @@ def _history(args: argparse.Namespace, console: Console) -> int:
                                   f"in {book.path}")
         runs = {run.id: run for run in book.runs(args.assignment)}
         reuses = {g.id: book.reused_in(g.id) for g in gradings}
+        regrades = override_history(book.connection, args.assignment, args.student)
     console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
                   f"{args.out / DB_NAME}", markup=False)
     previous: StoredResult | None = None
@@ -259,6 +306,9 @@ def _history(args: argparse.Namespace, console: Console) -> int:
         for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
             console.print(line, markup=False)
         previous = graded
+    for o in regrades:
+        console.print(f"\nregrade {o.added_at}: {o.question} = {o.points:g} by {o.who}: {o.why}",
+                      markup=False)
     return 0
 
 

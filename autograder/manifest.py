@@ -6,6 +6,7 @@ Keys (every one but ``questions`` optional)::
     graders = "graders.py"              # the hidden graders, in the same folder
     data = ["digits.npz"]               # files of assignments/NAME/ the student code may open
     reference_names = ["f", "g"]        # exactly what the generated reference.py defines
+    packages = ["tqdm>=4.60"]           # pip requirements the grading environment installs
     [questions]                         # question id = points, in gradebook column order
     q1 = 10
     [limits]                            # this assignment's defaults for `grade` (CLI flags win)
@@ -30,7 +31,8 @@ from .launch import Limits
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets"}
+KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets",
+        "packages"}
 LIMIT_FIELDS = {f.name: f.type for f in dataclasses.fields(Limits)}
 
 
@@ -43,6 +45,7 @@ class Manifest:
     reference_names: tuple[str, ...] | None = None
     limits: dict[str, float | int] = field(default_factory=dict)
     budgets: dict[str, float] = field(default_factory=dict)
+    packages: tuple[str, ...] = ()
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -95,10 +98,23 @@ def parse_manifest(raw: dict[str, Any], where: str) -> Manifest:
     title = raw.get("title", "")
     if not isinstance(title, str):
         raise bad("title", "a string")
+    packages = raw.get("packages", [])
+    if not isinstance(packages, list) or not all(_requirement(p) for p in packages):
+        raise bad("packages", "a list of pip requirements (e.g. \"tqdm>=4.60\")")
     return Manifest(questions={q: float(p) for q, p in questions.items()}, title=title,
                     graders=graders, data=tuple(data),
                     reference_names=tuple(names) if names is not None else None,
-                    limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()})
+                    limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()},
+                    packages=tuple(packages))
+
+
+def _requirement(value: Any) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return isinstance(value, str) and bool(Requirement(value).name)
+    except InvalidRequirement:
+        return False
 
 
 def _positive(value: Any) -> bool:

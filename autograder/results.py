@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections import Counter
@@ -41,7 +42,7 @@ TA_LOG_DIR = "_ta_logs"  # not a possible student id (those start with a letter 
 # Files of the engine at the top of OUT: no student's folder may take one of these names.
 TA_FILES = frozenset({TA_LOG_DIR, "gradebook.csv", "gradebook.sqlite", "gradebook.sqlite-wal",
                       "gradebook.sqlite-shm", "gradebook.sqlite-journal", "gradebook.sqlite.lock",
-                      "run.txt"})
+                      "run.txt", "report"})  # report: the TA report (autograder.report)
 # Caps on what one submission can put into the exports (results.json, feedback, SQLite).
 MAX_TEXT = 4000  # a message, a note, a test's feedback
 MAX_CELL_LINES = 200  # lines about the notebook's cells
@@ -138,6 +139,8 @@ class SubmissionResult:
             "output": t.feedback if not t.passed else "Passed.",
             "tags": [t.question],
             "visibility": "visible",
+            "name_format": "md",  # test names quote code in `backticks`
+            "output_format": "md",
         } for t, label in zip(self.tests, labels, strict=True)]
         message = self.student_message
         output = [f"Status: {self.status}." + (f" {message}" if message else "")]
@@ -147,6 +150,8 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "output": "\n".join(output),
+            "output_format": "text",  # plain lines: status, notes, notebook errors
+            "execution_time": math.ceil(self.seconds),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": tests,
@@ -270,16 +275,21 @@ def gradebook_columns(questions: Iterable[str]) -> list[str]:
     return ["student_id", "status", "score", "max_score", *questions]
 
 
-def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], path: Path) -> None:
-    """One row per student, sorted by id: status, score, max_score, points per question."""
+def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], path: Path,
+                    extra_columns: Iterable[str] = ()) -> None:
+    """One row per student, sorted by id: status, score, max_score, points per question,
+    then ``extra_columns`` (``submitted_at``, ``late_days``) from each result's ``extra``."""
+    extra_columns = list(extra_columns)
     rows = []
     for result in sorted(results, key=lambda r: r.student_id):
         earned = result.question_scores()
-        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status, _number(result.score),
-                     _number(result.max_score), *(_number(earned.get(q, 0.0)) for q in questions)])
+        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status,
+                     _number(result.score), _number(result.max_score),
+                     *(_number(earned.get(q, 0.0)) for q in questions),
+                     *(safetext.csv_cell(str(result.extra.get(c, ""))) for c in extra_columns)])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(gradebook_columns(questions))
+    writer.writerow([*gradebook_columns(questions), *extra_columns])
     writer.writerows(rows)
     atomic_write(path, buffer.getvalue())
 

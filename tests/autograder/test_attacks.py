@@ -1327,7 +1327,10 @@ def check_attack(batch: Batch, attack: Attack) -> None:
     want = expected_scores(attack, batch)
     holes = [line for line in (*result.cells, *result.notes) if "HOLE" in line]
     assert not holes, f"{attack.sid}: the attack reports success: {holes}"
-    assert result.status == attack.status, (result.status, result.message, result.cells)
+    # an attack that only has to earn nothing may also use up its time limit on a loaded
+    # machine (a CI run saw the naive fork bomb end as "timeout"): still earns nothing
+    allowed = {attack.status, "timeout"} if attack.at_most_base else {attack.status}
+    assert result.status in allowed, (result.status, result.message, result.cells)
     if attack.at_most_base:
         above = {q: (scores[q], want[q]) for q in want if scores[q] > want[q]}
         assert not above, f"{attack.sid} earned more than its honest score: {above}"

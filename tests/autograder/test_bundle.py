@@ -95,6 +95,14 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
 
 
+def test_setup_sh_installs_the_assignments_declared_packages():
+    from autograder.bundle import _install_packages
+
+    assert _install_packages(()) == ""
+    assert _install_packages(("tqdm>=4.60", "h5py")) == (
+        '"$VENV/bin/python" -m pip install --quiet \'tqdm>=4.60\' h5py\n')
+
+
 def test_each_assignment_bundles_only_its_own_folder(tmp_path):
     """hw2's zip carries hw2's manifest (its limits), graders, reference and data, no hw1."""
     with zipfile.ZipFile(build_bundle("hw2", tmp_path)) as archive:

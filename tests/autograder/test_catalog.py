@@ -124,3 +124,19 @@ def test_a_missing_data_file_is_named(tmp_path):
     root = make_assignment(tmp_path, "data = ['digits.npz']\n[questions]\nq = 1\n")
     with pytest.raises(GraderDefinitionError, match="'digits.npz' is not in"):
         Assignment.find("hw9", root).public_files  # noqa: B018
+
+
+def test_extra_packages_are_declared_in_the_manifest_and_missing_ones_named(tmp_path):
+    root = make_assignment(tmp_path, "packages = ['numpy>=1.0', 'surely-not-installed-pkg>=1', "
+                                     "'numpy<1.0']\n[questions]\nq = 1\n")
+    hw9 = Assignment.find("hw9", root)
+    assert hw9.packages == ("numpy>=1.0", "surely-not-installed-pkg>=1", "numpy<1.0")
+    assert hw9.missing_packages() == ["surely-not-installed-pkg>=1", "numpy<1.0"]
+    assert Assignment.find("hw1").packages == () and Assignment.find("hw1").missing_packages() == []
+
+
+@pytest.mark.parametrize("packages", ["'numpy'", "['not a requirement!!']", "[3]"])
+def test_bad_package_declarations_name_the_key(tmp_path, packages):
+    root = make_assignment(tmp_path, f"packages = {packages}\n[questions]\nq = 1\n")
+    with pytest.raises(GraderDefinitionError, match="packages: a list of pip requirements"):
+        Assignment.find("hw9", root)

@@ -6,6 +6,7 @@ and text from the student's process cannot add markup to feedback.html.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -23,13 +24,13 @@ from autograder.results import (
 )
 from autograder.sandbox import Limits
 
-QUESTIONS = {"q1": 10.0, "q2": 5.0}
+QUESTIONS = {"q1": 10.0, "q_2": 5.0}
 GRADER_SECRET = "expected=0.73105857 from reference.sigmoid(secret_input)"
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) ![x](http://evil.example/p.png)"
 TESTS = (
     TestOutcome("sigmoid of a scalar", "q1", 4, True),
     TestOutcome("sigmoid keeps the shape", "q1", 6, False, f"`sigmoid` raised ValueError: {HOSTILE}"),
-    TestOutcome("returns a float", "q2", 5, False,
+    TestOutcome("returns a float", "q_2", 5, False,
                 "the grader could not check this (an internal grader error; the TA has been told)"),
 )
 TA_ONLY = {"internal_errors": [f"test_x: AssertionError: {GRADER_SECRET}"],
@@ -83,16 +84,16 @@ def test_hidden_test_names_become_check_n_of_m_with_the_same_scores(tmp_path):
     hidden = json.loads(write_results_json(result(), tmp_path / "b",
                                            show_test_names=False).read_text())
     assert [t["name"] for t in hidden["tests"]] == \
-        ["q1: check 1 of 2", "q1: check 2 of 2", "q2: check 1 of 1"]
+        ["q1: check 1 of 2", "q1: check 2 of 2", "q_2: check 1 of 1"]
     assert shown["tests"][0]["name"] == "q1: sigmoid of a scalar"
     strip = ("name",)
     assert [{k: v for k, v in t.items() if k not in strip} for t in hidden["tests"]] == \
         [{k: v for k, v in t.items() if k not in strip} for t in shown["tests"]]
     assert hidden["score"] == shown["score"] == 4
     markdown = render_markdown(result(), assignment="hw1", show_test_names=False)
-    assert "check 2 of 2 (6 points)" in markdown and "check 1 of 1 (5 points)" in markdown
+    assert "check 2 of 2 (0 / 6 points)" in markdown and "check 1 of 1 (0 / 5 points)" in markdown
     assert "keeps the shape" not in markdown and "returns a float" not in markdown
-    assert "sigmoid keeps the shape (6 points)" in render_markdown(result(), assignment="hw1")
+    assert "sigmoid keeps the shape (0 / 6 points)" in render_markdown(result(), assignment="hw1")
 
 
 def test_student_text_cannot_add_markup_to_the_html(tmp_path):
@@ -146,3 +147,40 @@ def test_a_grading_run_writes_feedback_and_hiding_names_is_an_export_choice(tmp_
     names = [t["name"] for t in json.loads((folder / "results.json").read_text())["tests"]]
     assert not any("check 1 of" in name for name in names)
     assert "check 1 of 6" not in (folder / "feedback.md").read_text()
+
+
+GARBLERS = (
+    TestOutcome("perceptron sums the bias", "q1", 4, False,
+                "perceptron(1, 0, w) returned 0; w0 + w1*x1 + w2*x2 >= 0 means 1"),
+    TestOutcome("sigmoid stays in [0, 1]", "q1", 6, False,
+                "`sigmoid` raised ValueError: *star* _under_ [0, 1] <img src=x onerror=alert(1)>"
+                " </script><script>alert(2)</script> ``tick`` \x1b[31mred"),
+    TestOutcome("returns a float", "q_2", 5, True),
+)
+
+
+def test_feedback_markdown_reads_as_the_text_and_html_has_no_stray_markup(tmp_path):
+    """No italics from grader or student text, no anchors, no backslashes in feedback.md."""
+    r = dataclasses.replace(result(tests=GARBLERS), extra={"notes": ["module 'torch' is missing"]})
+    md_path, html_path = write_feedback(r, tmp_path, assignment="hw1")
+    markdown, page = md_path.read_text(), html_path.read_text()
+    assert "w0 + w1*x1 + w2*x2 >= 0" in markdown and "*star* _under_ [0, 1]" in markdown
+    assert "\\" not in markdown and "\x1b" not in markdown  # no backslash escapes at all
+    assert "<em>" not in page and "<strong>star" not in page and "¶" not in page
+    assert "<img" not in page and "<script" not in page and "</script>" not in page
+    assert "w0 + w1*x1 + w2*x2 &gt;= 0" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;/script&gt;" in page
+    assert 'name="viewport"' in page and "script-src" not in page  # default-src 'none'
+    assert page.count('<li class="fail">') == 2 and page.count('<li class="pass">') == 1
+    assert "module 'torch' is missing" in page  # notes added by other parts of the grader
+    assert "<h2>q1: 0 / 10 points</h2>" in page and "<h2>q_2: 5 / 5 points</h2>" in page
+
+
+def test_an_invalid_notebook_gets_a_plain_explanation_and_what_to_do(tmp_path):
+    r = result("invalid", message="the file is not valid JSON (line 1: Expecting value)",
+               tests=())
+    markdown = render_markdown(r, assignment="hw1")
+    assert "the file is not valid JSON (line 1: Expecting value)" in markdown
+    assert "What to do:" in markdown and "Restart & Run All" in markdown
+    page = write_feedback(r, tmp_path, assignment="hw1")[1].read_text()
+    assert "What to do:" in page and "Restart &amp; Run All" in page

@@ -1,0 +1,149 @@
+"""What the TA report shows, computed from the gradebook's latest result per student.
+
+Plain data only (no HTML): a row per student, an item analysis per hidden
+test, and the list of submissions that need a person, each with its reasons.
+Late days and submission times are shown when a record carries them (as a
+field or in ``extra``); nothing here assumes they exist.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..results import SubmissionResult
+from .similarity import Pair
+
+NEEDS_A_PERSON = {"error": "grading failed (not the student's fault): regrade",
+                  "timeout": "ran out of time: look at what was slow",
+                  "invalid": "not a readable notebook: ask the student for the file",
+                  "missing": "no notebook found: check the submission system"}
+SIMILAR = 0.6  # pairs at or above this score need a person
+MESSAGES_PER_TEST = 3
+
+
+@dataclass
+class StudentRow:
+    student_id: str
+    status: str
+    score: float
+    max_score: float
+    questions: dict[str, float]
+    late_days: Any = None
+    submitted_at: Any = None
+    restarts: int = 0
+    flags: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class TestItem:
+    question: str
+    name: str
+    max_points: float
+    passed: int
+    taken: int
+    messages: list[tuple[str, int]]
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.taken if self.taken else 0.0
+
+
+@dataclass
+class Attention:
+    student_id: str
+    reasons: list[str]
+
+
+@dataclass
+class ReportData:
+    assignment: str
+    questions: dict[str, float]
+    rows: list[StudentRow]
+    items: list[TestItem]
+    attention: list[Attention]
+    pairs: list[Pair]
+    similarity_note: str
+    stats: dict[str, float]
+
+    @property
+    def nobody(self) -> list[TestItem]:
+        return [i for i in self.items if i.taken and i.passed == 0]
+
+    @property
+    def everybody(self) -> list[TestItem]:
+        return [i for i in self.items if i.taken and i.passed == i.taken]
+
+    @property
+    def has_late(self) -> bool:
+        return any(r.late_days not in (None, "") or r.submitted_at for r in self.rows)
+
+
+def _field(result: SubmissionResult, name: str) -> Any:
+    value = getattr(result, name, None)
+    if value is None and isinstance(result.extra, dict):
+        value = result.extra.get(name)
+    return value
+
+
+def build(assignment: str, questions: dict[str, float], results: Iterable[SubmissionResult],
+          pairs: list[Pair], similarity_note: str = "") -> ReportData:
+    results = sorted(results, key=lambda r: r.student_id)
+    rows = []
+    for r in results:
+        restarts = r.extra.get("restarts", 0) if isinstance(r.extra, dict) else 0
+        row = StudentRow(r.student_id, r.status, r.score, r.max_score, r.question_scores(),
+                         _field(r, "late_days"), _field(r, "submitted_at"),
+                         restarts if isinstance(restarts, int) else 0, message=r.message)
+        if r.status != "graded":
+            row.flags.append(r.status)
+        if isinstance(row.late_days, int | float) and row.late_days > 0:
+            row.flags.append(f"late {row.late_days:g} d")
+        if row.restarts:
+            row.flags.append(f"{row.restarts} restart(s)")
+        if r.notes or r.cells:
+            row.flags.append(f"{len(r.notes) + len(r.cells)} note(s)")
+        rows.append(row)
+    flagged = [p for p in pairs if p.score >= SIMILAR]
+    by_id = {row.student_id: row for row in rows}
+    for pair in flagged:
+        for me, other in ((pair.a, pair.b), (pair.b, pair.a)):
+            if me in by_id:
+                by_id[me].flags.append(f"similar to {other} ({pair.score:.0%})")
+    attention = []
+    for row in rows:
+        reasons = [NEEDS_A_PERSON[row.status]] if row.status in NEEDS_A_PERSON else []
+        if row.status in NEEDS_A_PERSON and row.message:
+            reasons.append(row.message)
+        reasons += [f for f in row.flags if f.startswith("similar to")]
+        if reasons:
+            attention.append(Attention(row.student_id, reasons))
+    scores = [row.score for row in rows if row.status != "missing"]
+    stats = ({"n": len(scores), "mean": statistics.fmean(scores),
+              "median": statistics.median(scores), "min": min(scores), "max": max(scores)}
+             if scores else {"n": 0})
+    return ReportData(assignment, dict(questions), rows, item_analysis(results), attention,
+                      pairs, similarity_note, stats)
+
+
+def item_analysis(results: Iterable[SubmissionResult]) -> list[TestItem]:
+    """Each hidden test: how many of the submissions that ran it passed; common failures."""
+    items: dict[tuple[str, str], TestItem] = {}
+    failures: dict[tuple[str, str], Counter[str]] = {}
+    for r in results:
+        for test in r.tests:
+            key = (test.question, test.name)
+            item = items.setdefault(key, TestItem(test.question, test.name, test.max_points,
+                                                  0, 0, []))
+            item.taken += 1
+            if test.passed:
+                item.passed += 1
+            elif test.feedback:
+                failures.setdefault(key, Counter())[" ".join(test.feedback.split())[:300]] += 1
+    for key, item in items.items():
+        item.messages = failures.get(key, Counter()).most_common(MESSAGES_PER_TEST)
+    return sorted(items.values(), key=lambda i: (i.rate, i.question, i.name))
