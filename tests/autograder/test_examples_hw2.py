@@ -52,8 +52,9 @@ def test_every_example_gets_the_points_of_its_mistake(graded):
     run, out = graded
     assert run.returncode == 0, run.stdout + run.stderr
     rows = list(csv.reader((out / "gradebook.csv").read_text().splitlines()))
-    assert rows[0] == ["student_id", "status", "score", "max_score", *QUESTIONS]
-    got = {row[0]: [float(v) for v in row[4:]] for row in rows[1:]}
+    assert rows[0] == ["student_id", "status", "score", "max_score", *QUESTIONS,
+                       "submitted_at", "late_days"]
+    got = {row[0]: [float(v) for v in row[4:-2]] for row in rows[1:]}
     assert got == {student: [float(p) for p in points] for student, (points, _) in EXPECTED.items()}
     assert {row[1] for row in rows[1:]} == {"graded"}
 
