@@ -16,8 +16,8 @@ attached file. A receipt reads::
     I worked with 2023101
 
     Files:
-    	Original filename: hw1.ipynb
-    	Filename: Homework 1_kim_mj_attempt_2024-12-12-13-22-26_hw1.ipynb
+    	Original filename: perceptron.ipynb
+    	Filename: Homework 1_kim_mj_attempt_2024-12-12-13-22-26_perceptron.ipynb
 
 or ``No files were attached to this submission.`` under ``Files:``. Dates come
 in the server's locale: ``Thursday, December 12, 2024 1:22:26 PM EST`` (US) or

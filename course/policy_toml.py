@@ -13,9 +13,9 @@ The schema (every key is checked; an unknown key is an error)::
     drop_lowest = 0                         # quizzes or homework
     late_penalty_per_day = 0                # homework only, percentage points per late day
     max_late_days = 3                       # homework only: later than this scores 0
-    assignments = { hw1 = 1, hw2 = 2 }      # homework only: weights (default: equal)
-    [components.<name>.rubric.hw1]          # homework only: hand-graded columns of the
-    proof = 10                              #   --rubric hw1=FILE CSV and their max points
+    assignments = { hw1 = 1, hw2 = 2 }      # homework only: weights, e.g. (default: equal)
+    [components.<name>.rubric.<assignment>] # homework only: hand-graded columns of the
+    proof = 10                              #   --rubric <assignment>=FILE CSV, max points
 
     [attendance]                            # optional
     deduction_per_absence = 0.5             # points of 100 per missed class

@@ -54,7 +54,7 @@ def test_every_example_gets_the_points_of_its_mistake(graded):
     rows = list(csv.reader((out / "gradebook.csv").read_text().splitlines()))
     assert rows[0] == ["student_id", "status", "score", "max_score", *QUESTIONS,
                        "submitted_at", "late_days"]
-    got = {row[0]: [float(v) for v in row[4:-2]] for row in rows[1:]}
+    got = {row[0]: [float(v) for v in row[4:4 + len(QUESTIONS)]] for row in rows[1:]}
     assert got == {student: [float(p) for p in points] for student, (points, _) in EXPECTED.items()}
     assert {row[1] for row in rows[1:]} == {"graded"}
 
