@@ -420,7 +420,7 @@ def digits_split(assignment, rng: np.random.Generator):
         labels = np.concatenate([data["train_labels"], data["test_labels"]]).astype(int)
     order = rng.permutation(len(labels))
     train, held = order[:N_TRAIN], order[N_TRAIN:]
-    # float32 halves the request (the engine's frame parser needs memory in proportion)
+    # float32 halves the request (6 MB instead of 12 MB of JSON per training call)
     X = np.ascontiguousarray(images[train].T, dtype=np.float32)
     return X, np.eye(10)[:, labels[train]], images[held].T, labels[held]
 
