@@ -19,12 +19,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED)
+	$(PY) -m autograder grade hw1 solutions/hw1/examples --out grading/hw1 --seed $(SEED) \
+		--deadline 2026-09-23T23:59+09:00 --extensions solutions/hw1/extensions.csv
 	@echo
 	@cat grading/hw1/gradebook.csv
 	@echo
+	$(PY) -m autograder grade hw2 solutions/hw2/examples --out grading/hw2 --seed $(SEED)
+	@echo
+	@cat grading/hw2/gradebook.csv
+	@echo
 	$(PY) -m course grades --policy course/cose474.toml --roster course/examples/roster.csv \
-		--homework grading/hw1/gradebook.csv --scores course/examples/scores.csv \
+		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv \
+		--scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
 	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 

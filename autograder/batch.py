@@ -48,15 +48,18 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from types import FrameType
 
-from . import safetext
+from . import ledger, safetext
 from .catalog import Assignment
 from .dask_executor import check_cluster, run_dask
 from .feedback import write_feedback
 from .grading import grade_submission
 from .intake import Submission, find_submissions
+from .lateness import Deadlines
+from .ledger import Override
 from .results import (
     SubmissionResult,
     UnsafePath,
@@ -129,13 +132,17 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
               on_result: Progress | None = None,
               on_start: Callable[[int], None] | None = None,
               force: bool = False, argv: list[str] | None = None,
-              show_test_names: bool = True, cluster: str | None = None) -> BatchOutcome:
+              show_test_names: bool = True, cluster: str | None = None,
+              deadlines: Deadlines | None = None, server_zone: tzinfo | None = None,
+              overrides: list[Override] | None = None) -> BatchOutcome:
     """Grade what changed under ``source`` into ``out``; return this run's records.
 
     ``on_start`` gets the number of submissions to grade (reused ones excluded);
     ``on_result`` is called once per freshly graded record, after it is stored.
     ``show_test_names`` only decides how the student-visible files name hidden tests.
     ``cluster``: grade on a Dask cluster (``dask_executor``) instead of the local pool.
+    ``deadlines``, ``overrides`` (and the submission times intake finds, read in
+    ``server_zone``) are kept in the gradebook's ledger and applied to every export.
     """
     started = time.monotonic()
     if cluster:
@@ -143,11 +150,16 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
     assignment = Assignment.find(assignment_name)
     assignment.questions  # fail early on a broken grader file  # noqa: B018
     version = assignment.version
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     sandbox = bubblewrap_problem() or "bubblewrap"
     with exclusive(out), Gradebook.open(out / DB_NAME) as book, \
             tempfile.TemporaryDirectory(prefix="autograder-intake-") as workdir:
-        submissions = safe_ids(find_submissions(source, Path(workdir)))
+        submissions = safe_ids(find_submissions(source, Path(workdir), server_zone))
+        ledger.record_intake(book.connection, assignment.name, submissions)
+        if deadlines is not None:
+            ledger.set_deadlines(book.connection, assignment.name, deadlines)
+        if overrides:
+            ledger.add_overrides(book.connection, assignment.name, overrides)
         plan = plan_run(book, assignment.name, version, submissions, seed, force)
         run_id = book.start_run(assignment.name, plan.seed, version, sandbox,
                                 argv if argv is not None else sys.argv, plan.resumes)
@@ -156,10 +168,13 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
             on_start(len(plan.to_grade))
         graded: list[SubmissionResult] = []
 
+        adjustments = ledger.Adjustments(book.connection, assignment.name)
+
         def record(result: SubmissionResult, sha256: str) -> None:
             result = sanitized(result)
             book.add_result(run_id, result, sha256)
-            export_student(result, assignment, out, show_test_names=show_test_names)
+            export_student(adjustments.apply(result), assignment, out,
+                           show_test_names=show_test_names)
             graded.append(result)
             if on_result:
                 on_result(result)
@@ -196,11 +211,14 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
 
     ``already``: students whose files were written from their latest result in this run.
     """
-    latest = [stored.result for stored in book.latest(assignment.name).values()]
+    adjustments = ledger.Adjustments(book.connection, assignment.name)
+    latest = [adjustments.apply(stored.result)
+              for stored in book.latest(assignment.name).values()]
     for result in latest:
         if result.student_id not in already:
             export_student(result, assignment, out, show_test_names=show_test_names)
-    write_gradebook(latest, list(assignment.questions), out / "gradebook.csv")
+    write_gradebook(latest, list(assignment.questions), out / "gradebook.csv",
+                    adjustments.columns)
     return len(latest)
 
 

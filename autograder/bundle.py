@@ -4,8 +4,9 @@ Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh`` once
 to build the image, then ``run_autograder`` for every submission. The zip holds
 what grading needs and nothing else (``bundle_members`` decides, a test checks
 the list): ``pyproject.toml``, the engine (``autograder/*.py``), this
-assignment's hidden graders and reference solution, its public data files, the
-two scripts and a short README. Never the student examples, the master
+assignment's manifest, hidden graders and reference solution, its public data
+files, the two scripts and a short README. The manifest carries the
+assignment's limits, so ``run_autograder`` grades with them as ``grade`` does. Never the student examples, the master
 notebook, nor another assignment's graders or solutions.
 
 ``run_autograder`` runs the same engine as ``grade`` (sandbox included; where
@@ -20,6 +21,7 @@ paths can be moved for a local run: ``AUTOGRADER_ROOT`` (``/autograder``),
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import tempfile
 import zipfile
@@ -112,9 +114,10 @@ def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
                    show_test_names: bool = True) -> list[Member]:
     """Every file of the bundle, sorted by name."""
     engine = root / "autograder"
-    files = [root / "pyproject.toml", *sorted(engine.glob("*.py")),
-             engine / "graders" / "__init__.py", engine / "graders" / "pytest.ini",
-             assignment.grader, assignment.reference, *assignment.public_files]
+    home = assignment.home
+    files = [root / "pyproject.toml", *sorted(engine.glob("*.py")), engine / "grading.ini",
+             home / "assignment.toml", assignment.grader, assignment.reference,
+             *assignment.public_files]
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         raise AutograderError(f"cannot bundle {assignment.name}: missing {', '.join(missing)}")
@@ -122,12 +125,21 @@ def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
     options = "" if show_test_names else " --hide-test-names"
     members += [
         Member("README.md", README.format(name=assignment.name).encode()),
-        Member("setup.sh", SETUP_SH.format(name=assignment.name).encode(), executable=True),
+        Member("setup.sh", (SETUP_SH.format(name=assignment.name)
+                            + _install_packages(assignment.packages)).encode(), executable=True),
         Member("run_autograder", RUN_AUTOGRADER.format(name=assignment.name,
                                                        grade_options=options).encode(),
                executable=True),
     ]
     return sorted(members, key=lambda m: m.name)
+
+
+def _install_packages(packages: tuple[str, ...]) -> str:
+    """setup.sh's last line when the assignment declares extra packages (graders' PACKAGES)."""
+    if not packages:
+        return ""
+    quoted = " ".join(shlex.quote(p) for p in packages)
+    return f'"$VENV/bin/python" -m pip install --quiet {quoted}\n'
 
 
 def build_bundle(assignment_name: str, out: Path, *, root: Path = PROJECT_ROOT,

@@ -1,97 +1,144 @@
-"""Where an assignment's pieces live, found by name.
+"""Where an assignment's pieces live, found by name: one folder per assignment.
 
-An assignment ``NAME`` is three things in the repository, none of which the
-engine hard-codes:
+An assignment ``NAME`` is data, none of which the engine hard-codes:
 
-* ``autograder/graders/NAME.py``: the hidden pytest graders (``QUESTIONS`` and
-  tests marked ``@pytest.mark.question(qid, points=...)``);
+* ``solutions/NAME/assignment.toml``: the manifest (see ``manifest``): questions
+  and points, data files, the names the reference defines, limits, budgets;
+* ``solutions/NAME/graders.py``: the hidden pytest graders (tests marked
+  ``@pytest.mark.question(qid, points=...)``);
 * ``solutions/NAME/reference.py``: the reference solution the graders compare
-  against (trusted side only);
-* ``assignments/NAME/``: the student-facing folder; its non-notebook files
-  (data such as ``digits.npz``) are placed, read-only, next to the student's
-  code when it runs.
+  against (trusted side only; generated from the master notebook);
+* ``assignments/NAME/``: the student-facing folder; the manifest's ``data``
+  files in it are placed, read-only, next to the student's code when it runs.
+
+``docs/adding-an-assignment.md`` walks through adding one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from .errors import GraderDefinitionError, UnknownAssignment
+from .launch import Limits
+from .manifest import NAME, Manifest, read_manifest
+from .versions import engine_files
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_PUBLIC_FILE_BYTES = 50 * 1024 * 1024
-GRADING_MODULES = ("checks.py", "errors.py", "grading.py", "isolate.py", "notebook.py",
-                   "protocol.py", "pytest_plugin.py", "session.py", "worker.py", "kernel_shell.py",
-                   "sandbox.py", "channel.py", "confine.py", "launch.py", "grader_session.py")
 
 
 @dataclass(frozen=True)
 class Assignment:
     name: str
-    grader: Path
-    reference: Path
+    home: Path
     public_dir: Path
+    manifest: Manifest
 
     @classmethod
     def find(cls, name: str, root: Path = PROJECT_ROOT) -> Assignment:
         if not NAME.fullmatch(name):
             raise UnknownAssignment(f"{name!r} is not an assignment name (e.g. 'hw1')")
-        grader = root / "autograder" / "graders" / f"{name}.py"
-        if not grader.is_file():
-            known = sorted(p.stem for p in grader.parent.glob("*.py") if NAME.fullmatch(p.stem))
-            raise UnknownAssignment(f"no graders for {name!r} ({grader} is missing); "
+        home = root / "solutions" / name
+        path = home / "assignment.toml"
+        if not path.is_file():
+            known = sorted(p.parent.name for p in (root / "solutions").glob("*/assignment.toml"))
+            raise UnknownAssignment(f"no assignment {name!r} ({path} is missing); "
                                     f"known assignments: {', '.join(known) or 'none'}")
-        reference = root / "solutions" / name / "reference.py"
-        if not reference.is_file():
-            raise UnknownAssignment(f"no reference solution for {name!r}: {reference} is missing")
-        return cls(name, grader, reference, root / "assignments" / name)
+        manifest = read_manifest(path)
+        for piece in (home / manifest.graders, home / "reference.py"):
+            if not piece.is_file():
+                raise UnknownAssignment(f"assignment {name!r} is incomplete: {piece} is missing")
+        return cls(name, home, root / "assignments" / name, manifest)
+
+    @property
+    def grader(self) -> Path:
+        return self.home / self.manifest.graders
+
+    @property
+    def reference(self) -> Path:
+        return self.home / "reference.py"
 
     @property
     def public_files(self) -> list[Path]:
-        """Data files the student's notebook may open (not notebooks, not folders)."""
-        if not self.public_dir.is_dir():
-            return []
-        return sorted(p for p in self.public_dir.iterdir()
-                      if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")
-                      and p.stat().st_size <= MAX_PUBLIC_FILE_BYTES)
+        """The manifest's data files (each must exist and be at most 50 MiB)."""
+        files = []
+        for name in self.manifest.data:
+            path = self.public_dir / name
+            if not path.is_file():
+                raise GraderDefinitionError(f"{self.home / 'assignment.toml'}: data file "
+                                            f"{name!r} is not in {self.public_dir}")
+            if path.stat().st_size > MAX_PUBLIC_FILE_BYTES:
+                raise GraderDefinitionError(f"data file {path} is larger than 50 MiB")
+            files.append(path)
+        return files
 
-    @cached_property
+    @property
     def questions(self) -> dict[str, float]:
-        """Question id -> points, in gradebook column order (the graders' QUESTIONS)."""
-        questions = getattr(load_module(self.grader, f"_graders_{self.name}"), "QUESTIONS", None)
-        if not isinstance(questions, dict) or not questions:
-            raise GraderDefinitionError(f"{self.grader} does not define a QUESTIONS dict")
-        for qid, points in questions.items():
-            if not isinstance(qid, str) or not NAME.fullmatch(qid):
-                raise GraderDefinitionError(f"{self.grader}: bad question id {qid!r}")
-            if not isinstance(points, int | float) or points <= 0:
-                raise GraderDefinitionError(f"{self.grader}: question {qid!r} has points {points!r}")
-        return dict(questions)
+        """Question id -> points, in gradebook column order."""
+        return dict(self.manifest.questions)
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """Extra packages the grading environment installs for this assignment (the
+        manifest's ``packages``, pip requirements): the Gradescope bundle's ``setup.sh``
+        installs them; ``grade`` warns when one is missing here (a student's import of it
+        would get a stand-in and a note)."""
+        return self.manifest.packages
+
+    def missing_packages(self) -> list[str]:
+        """The declared packages that are not installed (at a fitting version) here."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from packaging.requirements import Requirement
+
+        missing = []
+        for text in self.packages:
+            requirement = Requirement(text)
+            try:
+                installed = version(requirement.name)
+            except PackageNotFoundError:
+                missing.append(text)
+                continue
+            if not requirement.specifier.contains(installed, prereleases=True):
+                missing.append(text)
+        return missing
 
     @property
     def max_score(self) -> float:
         return float(sum(self.questions.values()))
 
+    @property
+    def budgets(self) -> dict[str, float]:
+        """Named per-call budgets in seconds (``student.call(..., budget=NAME)``)."""
+        return dict(self.manifest.budgets)
+
+    def limits(self, **overrides: Any) -> Limits:
+        """Default limits, then the manifest's ``[limits]``, then ``overrides`` (not None)."""
+        chosen = {**self.manifest.limits, **{k: v for k, v in overrides.items() if v is not None}}
+        return dataclasses.replace(Limits(), **chosen)
+
     @cached_property
     def version(self) -> str:
-        """A hash of what decides a grade: graders, reference, public files, grading engine.
+        """A hash of what decides a grade: this folder's grading files, data, used engine code.
 
-        Exports, the CLI and the run history are not in it, so changing them
-        never forces a regrade.
+        The engine part is the modules grading imports (found from the imports,
+        see ``versions``), with the grader toolkit reduced to the definitions this
+        assignment's graders use; exports, the CLI and the run history are not in
+        it, so changing them never forces a regrade.
         """
         digest = hashlib.sha256()
-        engine = Path(__file__).resolve().parent
-        parts = [self.grader, self.reference, *self.public_files,
-                 *(engine / name for name in GRADING_MODULES)]
-        for path in parts:
+        own = [self.home / "assignment.toml", self.grader, self.reference, *self.public_files]
+        for path in own:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        for label, data in engine_files(self.grader):
+            digest.update(label.encode() + b"\0" + data + b"\0")
         return digest.hexdigest()[:16]
 
 

@@ -43,6 +43,47 @@ class GradingFailure(AssertionError):
     """A failed check; the message is safe to show to the student as it is."""
 
 
+class PartialCredit(GradingFailure):
+    """A failed check that still earns ``fraction`` (0 <= fraction < 1) of the test's points."""
+
+    def __init__(self, fraction: float, message: str) -> None:
+        if not 0.0 <= fraction < 1.0:
+            raise ValueError(f"a partial credit fraction is in [0, 1), not {fraction!r}")
+        super().__init__(message)
+        self.fraction = float(fraction)
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """cs231n's relative error ``max |a - b| / max(1e-8, |a| + |b|)`` (elementwise max)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def credit_by_rel_error(errors: list[float], *, what: str, full: float = 1e-7,
+                        half: float = 1e-5) -> None:
+    """Full credit when every case's relative error is below ``full``; else partial.
+
+    Each case is worth the same: below ``full`` all of it, below ``half`` half,
+    else none (NaN counts as none). Raises ``PartialCredit`` unless every case is
+    full; the message counts the cases, never shows the errors.
+    """
+    if not errors:
+        raise ValueError("no cases to grade")
+    worth = [1.0 if e < full else 0.5 if e < half else 0.0 for e in errors]
+    if all(w == 1.0 for w in worth):
+        return
+    close = sum(w == 0.5 for w in worth)
+    wrong = sum(w == 0.0 for w in worth)
+    parts = ([f"{wrong} of {len(worth)} cases are wrong (relative error 1e-5 or more)"]
+             if wrong else [])
+    if close:
+        parts.append(f"{close} of {len(worth)} cases are only close (relative error between "
+                     "1e-7 and 1e-5: half credit)")
+    raise PartialCredit(sum(worth) / len(worth), f"{what}: " + "; ".join(parts))
+
+
 def describe(value: Any) -> str:
     """A short, student-safe name for the type (and shape) of a decoded value.
 

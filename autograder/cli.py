@@ -26,13 +26,20 @@ from rich.text import Text
 
 from .batch import BatchOutcome, grade_all
 from .bundle import build_bundle
+from .catalog import Assignment
 from .check import check_notebook, render
 from .errors import AutograderError
+from .ids import CLASH_NOTE, ID_NOTE
+from .lateness import load_deadlines
+from .lateness import zone as load_zone
+from .ledger import override_history, read_overrides
 from .report import write_report
 from .results import SubmissionResult
 from .sandbox import Limits
 from .store import DB_NAME, Gradebook, Run, StoredResult
 from .summary import print_summary
+
+MESSAGES = 20  # id notes shown in the terminal; all are in the TA logs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,19 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden inputs (default: the seed of the last run in "
                             "OUT, else random; recorded); a different seed regrades everything")
-    defaults = Limits()
-    grade.add_argument("--cell-timeout", type=float, default=defaults.cell_seconds, metavar="S",
-                       help="wall-clock seconds per notebook cell (default %(default)s)")
-    grade.add_argument("--call-timeout", type=float, default=defaults.call_seconds, metavar="S",
-                       help="default wall-clock seconds per graded call (default %(default)s)")
-    grade.add_argument("--submission-timeout", type=float, default=defaults.submission_seconds,
-                       metavar="S", help="wall-clock seconds per submission (default %(default)s)")
-    grade.add_argument("--cpu", type=int, default=defaults.cpu_seconds, metavar="S",
-                       help="CPU seconds per worker process (default %(default)s)")
-    grade.add_argument("--memory-mb", type=int, default=defaults.memory_bytes // 2**20,
-                       help="address-space limit of the worker in MiB (default %(default)s)")
-    grade.add_argument("--processes", type=int, default=defaults.processes,
-                       help="processes/threads the worker may have (default %(default)s)")
+    defaults = Limits()  # the manifest's [limits] replace these defaults; a flag given wins
+    grade.add_argument("--cell-timeout", type=float, default=None, metavar="S",
+                       help=f"wall-clock seconds per notebook cell (default {defaults.cell_seconds})")
+    grade.add_argument("--call-timeout", type=float, default=None, metavar="S",
+                       help=f"default wall-clock seconds per graded call "
+                            f"(default {defaults.call_seconds})")
+    grade.add_argument("--submission-timeout", type=float, default=None, metavar="S",
+                       help=f"wall-clock seconds per submission "
+                            f"(default {defaults.submission_seconds})")
+    grade.add_argument("--cpu", type=int, default=None, metavar="S",
+                       help=f"CPU seconds per worker process (default {defaults.cpu_seconds})")
+    grade.add_argument("--memory-mb", type=int, default=None,
+                       help=f"address-space limit of the worker in MiB "
+                            f"(default {defaults.memory_bytes // 2**20})")
+    grade.add_argument("--processes", type=int, default=None,
+                       help=f"processes/threads the worker may have (default {defaults.processes})")
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those with a stored result for the "
                             "same file, grader version and seed")
@@ -73,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
                             "(e.g. before the deadline); an export choice: scores unchanged, "
                             "nothing regraded")
     grade.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    grade.add_argument("--deadline", metavar="WHEN",
+                       help="deadline, ISO 8601 (2026-10-01T23:59+09:00); gradebook.csv gets "
+                            "submitted_at and late_days (kept for later runs)")
+    grade.add_argument("--extensions", type=Path, metavar="CSV",
+                       help="per-student deadlines: student_id,deadline (needs --deadline)")
+    grade.add_argument("--timezone", metavar="ZONE",
+                       help="zone of the Blackboard server's times and of a deadline without "
+                            "offset, e.g. Asia/Seoul (default: the deadline's offset)")
+    grade.add_argument("--overrides", type=Path, metavar="CSV",
+                       help="granted regrades: student_id,question,points,who,why; recorded "
+                            "in the gradebook's history and applied to every later export")
+    grade.add_argument("--blackboard-grade-center", type=Path, metavar="FILE",
+                       help="the Grade Center file downloaded from Blackboard (Work Offline); "
+                            "writes OUT/blackboard_upload.csv updating its column for this "
+                            "assignment (without it, a new column)")
+    grade.add_argument("--blackboard-column", metavar="NAME",
+                       help="the Grade Center column of this assignment (default: the one "
+                            "named like the assignment)")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
         description="Show each stored grading of a student (score, per-question points, seed, "
@@ -133,14 +161,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
-    limits = Limits(cell_seconds=args.cell_timeout, call_seconds=args.call_timeout,
-                    submission_seconds=args.submission_timeout, cpu_seconds=args.cpu,
-                    memory_bytes=args.memory_mb * 2**20, processes=args.processes)
+    memory = args.memory_mb * 2**20 if args.memory_mb is not None else None
+    limits = Assignment.find(args.assignment).limits(
+        cell_seconds=args.cell_timeout, call_seconds=args.call_timeout,
+        submission_seconds=args.submission_timeout, cpu_seconds=args.cpu,
+        memory_bytes=memory, processes=args.processes)
     progress = Progress(TextColumn("grading {task.description}"), BarColumn(),
                         MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                         TextColumn("ETA"), TimeRemainingColumn(), console=console,
                         disable=args.quiet or not console.is_terminal)
     task = progress.add_task(args.assignment, total=None, rate="")
+    missing = Assignment.find(args.assignment).missing_packages()
+    if missing:
+        console.print(f"WARNING: {args.assignment} declares packages that are not installed here: "
+                      f"{', '.join(missing)} (pip install them into this environment; meanwhile a "
+                      "student's import of them gets a stand-in and a note)", markup=False)
     done: list[SubmissionResult] = []
     clock = {"start": time.monotonic(), "total": 0}
 
@@ -160,6 +195,16 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                           markup=False)
         progress.update(task, advance=1, rate=f"{rate:.2f}/s")
 
+    deadlines, zone = None, None
+    if args.deadline:
+        deadlines, zone = load_deadlines(args.deadline, args.extensions, args.timezone)
+    elif args.extensions:
+        raise AutograderError("--extensions needs --deadline")
+    elif args.timezone:
+        zone = load_zone(args.timezone)
+    overrides = None
+    if args.overrides:
+        overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
     try:
         with progress:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
@@ -167,14 +212,37 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
-                                cluster=args.cluster)
+                                cluster=args.cluster, deadlines=deadlines, server_zone=zone,
+                                overrides=overrides)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
     report = _write_report(args.assignment, args.out, args.submissions, console)
     if not args.quiet:
-        _summary(outcome, console, report)
+        id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes
+                    if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
+        for student, note in id_notes[:MESSAGES]:
+            console.print(f"  {student}: {note}", markup=False)
+    if deadlines is not None:
+        found = {r.student_id for r in outcome.results}
+        unknown = sorted(set(deadlines.extensions) - found)
+        if unknown:
+            console.print(f"WARNING: {args.extensions}: no submission for {', '.join(unknown)} "
+                          "(extension unused; check the id)", markup=False)
+    if args.blackboard_grade_center is not None:
+        from .lms import write_assignment_upload  # only here: it reads course.gradecenter
+
+        upload, skipped = write_assignment_upload(args.out, args.assignment,
+                                                  args.blackboard_grade_center,
+                                                  args.blackboard_column)
+        console.print(f"wrote {upload} (Blackboard: Grade Center > Work Offline > Upload)",
+                      markup=False)
+        if skipped:
+            console.print(f"not in the Grade Center file, so not in the upload: "
+                          f"{', '.join(skipped)}", markup=False)
+    if not args.quiet:
+        _summary(outcome, console, report)  # last: it ends with the report's path
     elif report is not None:
         console.print("report: ", Text(str(report)), sep="")
     return 1 if any(r.status == "error" for r in outcome.results) else 0
@@ -229,6 +297,7 @@ def _history(args: argparse.Namespace, console: Console) -> int:
                                   f"in {book.path}")
         runs = {run.id: run for run in book.runs(args.assignment)}
         reuses = {g.id: book.reused_in(g.id) for g in gradings}
+        regrades = override_history(book.connection, args.assignment, args.student)
     console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
                   f"{args.out / DB_NAME}", markup=False)
     previous: StoredResult | None = None
@@ -237,6 +306,9 @@ def _history(args: argparse.Namespace, console: Console) -> int:
         for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
             console.print(line, markup=False)
         previous = graded
+    for o in regrades:
+        console.print(f"\nregrade {o.added_at}: {o.question} = {o.points:g} by {o.who}: {o.why}",
+                      markup=False)
     return 0
 
 

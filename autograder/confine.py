@@ -118,7 +118,7 @@ class Cgroup:
     def remove(self) -> None:
         self.kill()
         for path in self.paths:
-            for _ in range(50):
+            for _ in range(250):  # up to 5 s: a loaded machine reaps slowly
                 try:
                     path.rmdir()
                     break

@@ -158,8 +158,10 @@ def _client(cluster: str) -> Iterator[Any]:
     local = LOCAL.fullmatch(cluster)
     if local:
         workers = int(local.group(1))
+        # ":0": a free port for the scheduler's HTTP server, which starts even without a
+        # dashboard and would otherwise take 8787 (a second run on the machine then fails)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as local_cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as local_cluster, \
                 Client(local_cluster) as client:
             yield client
         return

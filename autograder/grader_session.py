@@ -44,7 +44,7 @@ PYTEST_ARGS = ["-p", "no:terminal", "--assert=plain", "-o", "addopts=",
                                   "setuponly", "setupplan", "debugging", "nose", "randomly",
                                   "xdist")
                  for arg in ("-p", f"no:{name}"))]
-INI = Path(__file__).with_name("graders") / "pytest.ini"
+INI = Path(__file__).with_name("grading.ini")
 
 
 class GraderSessionBroken(Exception):

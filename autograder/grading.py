@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import time
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +22,7 @@ from types import ModuleType
 from .catalog import Assignment, load_module
 from .grader_session import GraderSession, GraderSessionBroken
 from .intake import Submission
-from .notebook import InvalidNotebook, read_notebook
+from .notebook import Cell, InvalidNotebook, read_notebook
 from .pytest_plugin import GradingPlugin
 from .results import SubmissionResult, TestOutcome
 from .sandbox import Limits, WorkerGone
@@ -32,7 +33,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
                      limits: Limits | None = None, uid: int | None = None) -> SubmissionResult:
     """The result record for one submission; never raises for student behaviour."""
     started = time.monotonic()
-    limits = limits or Limits()
+    limits = limits or assignment.limits()
     base = {"student_id": submission.student_id, "max_score": assignment.max_score,
             "questions": assignment.questions, "seed": seed, "source": submission.display_path,
             "grader_version": assignment.version}
@@ -46,14 +47,15 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     except InvalidNotebook as exc:
         return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
     notes = [*submission.notes, *notebook.warnings]
-    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid)
+    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
+                             budgets=assignment.budgets)
     try:
         try:
             cell_outcomes = session.start()
         except WorkerGone as exc:
             return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
                                     notes=tuple(notes + session.warnings), **base)
-        plugin, log, broken = run_graders(assignment, session, inputs_seed(seed, submission.path))
+        plugin, log, broken = run_graders(assignment, session, inputs_seed(seed, notebook.cells))
         cells = cell_report(cell_outcomes)
     finally:
         session.close()
@@ -77,12 +79,12 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
                             cells=cells, seconds=time.monotonic() - started, extra=extra, **base)
 
 
-def inputs_seed(seed: int, notebook: Path) -> int:
-    """The seed of a submission's hidden inputs: the run's seed and the notebook's content
-    (sha256), so feedback on one version of a notebook never pays in a changed one, and
-    the same two always give the same inputs."""
-    content = hashlib.sha256(notebook.read_bytes()).hexdigest()
-    return int.from_bytes(hashlib.sha256(f"{seed}:{content}".encode()).digest()[:8], "big")
+def inputs_seed(seed: int, cells: tuple[Cell, ...]) -> int:
+    """The seed of a submission's hidden inputs: the run's seed and the sha256 of the code
+    it runs, so feedback on one version of a notebook never pays in a changed one, and the
+    same two always give the same inputs (cell ids, outputs and metadata do not count)."""
+    code = hashlib.sha256(json.dumps([cell.source for cell in cells]).encode()).hexdigest()
+    return int.from_bytes(hashlib.sha256(f"{seed}:{code}".encode()).digest()[:8], "big")
 
 
 def run_graders(assignment: Assignment, session: StudentSession,
@@ -111,7 +113,7 @@ def _grader_session(assignment: Assignment) -> GraderSession:
             other.close()
         _SESSIONS.clear()
         reference = _reference(assignment.reference, assignment.name, assignment.version)
-        plugin = GradingPlugin(None, reference, 0, assignment.questions)
+        plugin = GradingPlugin(None, reference, 0, assignment.questions, assignment)
         graders = _SESSIONS[key] = GraderSession(assignment.grader, plugin)
     return graders
 

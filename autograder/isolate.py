@@ -8,7 +8,7 @@ zygote just forked, before any student code, and never by the zygote itself:
    namespace of the worker's own (the user namespace is what lets an
    unprivileged process own them; it maps only the worker's own uid and gid);
 2. fresh, size- and inode-capped tmpfs mounts over ``/tmp``, home and
-   ``/dev/shm``; the assignment's public files are bound read-only into the
+   ``/dev/shm`` where it is writable; the assignment's public files are bound read-only into the
    new home. Nothing an earlier submission left in a scratch folder, a SysV
    IPC object or a POSIX message queue is visible here, and everything this
    worker creates is freed by the kernel when its last process dies: no walk
@@ -112,7 +112,7 @@ def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _recreate(home, scratch_bytes, "0755")
-    if os.path.isdir("/dev/shm"):
+    if os.access("/dev/shm", os.W_OK):  # bubblewrap's is not writable: nothing to renew
         _recreate("/dev/shm", scratch_bytes, "1777")
     _recreate("/tmp", scratch_bytes, "1777")  # last: STAGE lives in the old /tmp
     os.chdir(home)  # the old working directory is the hidden home below

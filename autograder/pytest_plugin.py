@@ -2,10 +2,11 @@
 
 It is an object registered for one pytest session (``plugins=[...]``) that
 grades many submissions, one pass over the collected tests each
-(``grader_session``): it provides the ``student``, ``reference`` and ``rng``
-fixtures, registers the ``question`` marker, checks once that each question's
-test points add up to ``QUESTIONS``, and records every test's outcome with a
-student-safe message. ``begin`` binds the next submission and clears what the
+(``grader_session``): it provides the ``student``, ``reference``, ``rng`` and
+``assignment`` fixtures, registers the ``question`` marker, checks once that each
+question's test points add up to the manifest's points, and records every test's
+outcome with a student-safe message (a ``PartialCredit`` failure keeps its fraction
+of the points). ``begin`` binds the next submission and clears what the
 last one left (outcomes, internal errors, the TA log).
 
 Only two kinds of failure message reach students: a ``GradingFailure`` raised
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .checks import GradingFailure
+from .checks import GradingFailure, PartialCredit
 from .errors import StudentError
 from .results import TestOutcome
 
@@ -32,8 +33,9 @@ INTERNAL = "the grader could not check this (an internal grader error; the TA ha
 
 class GradingPlugin:
     def __init__(self, student: Any, reference: ModuleType, seed: int,
-                 questions: dict[str, float]) -> None:
+                 questions: dict[str, float], assignment: Any = None) -> None:
         self._student = student
+        self._assignment = assignment
         self._reference = reference
         self.seed = seed
         self.questions = questions
@@ -61,6 +63,11 @@ class GradingPlugin:
     @pytest.fixture
     def reference(self) -> ModuleType:
         return self._reference
+
+    @pytest.fixture
+    def assignment(self) -> Any:
+        """The ``catalog.Assignment`` being graded (its ``public_dir``, ``budgets``, ...)."""
+        return self._assignment
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
@@ -95,7 +102,7 @@ class GradingPlugin:
         for qid, total in totals.items():
             if abs(total - self.questions[qid]) > 1e-9:
                 self.problems.append(f"question {qid!r}: tests add up to {total:g} points, "
-                                     f"QUESTIONS says {self.questions[qid]:g}")
+                                     f"the manifest says {self.questions[qid]:g}")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -111,8 +118,10 @@ class GradingPlugin:
             feedback = self._feedback(item.nodeid, call)
             previous = self.outcomes.get(item.nodeid)
             if previous is None or previous.passed:
+                exc = call.excinfo.value if call.excinfo else None
+                partial = exc.fraction if isinstance(exc, PartialCredit) else 0.0
                 self.outcomes[item.nodeid] = TestOutcome(name, qid, points, False, feedback,
-                                                         call.duration)
+                                                         call.duration, partial)
         return report
 
     def _feedback(self, nodeid: str, call: pytest.CallInfo[None]) -> str:

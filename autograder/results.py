@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections import Counter
@@ -51,7 +52,11 @@ MAX_EXTRA_TEXT = 256 * 1024  # each TA-only diagnostic (worker output, pytest lo
 
 @dataclass(frozen=True, slots=True)
 class TestOutcome:
-    """One hidden test: passed or not, and a message that is safe for the student."""
+    """One hidden test: passed or not, and a message that is safe for the student.
+
+    A test that failed can still earn ``partial`` (a fraction in [0, 1)) of its
+    points, when its grader gives partial credit (``autograder.checks.PartialCredit``).
+    """
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -61,10 +66,11 @@ class TestOutcome:
     passed: bool
     feedback: str = ""
     seconds: float = 0.0
+    partial: float = 0.0
 
     @property
     def points(self) -> float:
-        return self.max_points if self.passed else 0.0
+        return self.max_points if self.passed else self.max_points * self.partial
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,8 @@ class SubmissionResult:
             "output": t.feedback if not t.passed else "Passed.",
             "tags": [t.question],
             "visibility": "visible",
+            "name_format": "md",  # test names quote code in `backticks`
+            "output_format": "md",
         } for t, label in zip(self.tests, labels, strict=True)]
         message = self.student_message
         output = [f"Status: {self.status}." + (f" {message}" if message else "")]
@@ -142,6 +150,8 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "output": "\n".join(output),
+            "output_format": "text",  # plain lines: status, notes, notebook errors
+            "execution_time": math.ceil(self.seconds),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": tests,
@@ -265,16 +275,21 @@ def gradebook_columns(questions: Iterable[str]) -> list[str]:
     return ["student_id", "status", "score", "max_score", *questions]
 
 
-def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], path: Path) -> None:
-    """One row per student, sorted by id: status, score, max_score, points per question."""
+def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], path: Path,
+                    extra_columns: Iterable[str] = ()) -> None:
+    """One row per student, sorted by id: status, score, max_score, points per question,
+    then ``extra_columns`` (``submitted_at``, ``late_days``) from each result's ``extra``."""
+    extra_columns = list(extra_columns)
     rows = []
     for result in sorted(results, key=lambda r: r.student_id):
         earned = result.question_scores()
-        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status, _number(result.score),
-                     _number(result.max_score), *(_number(earned.get(q, 0.0)) for q in questions)])
+        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status,
+                     _number(result.score), _number(result.max_score),
+                     *(_number(earned.get(q, 0.0)) for q in questions),
+                     *(safetext.csv_cell(str(result.extra.get(c, ""))) for c in extra_columns)])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(gradebook_columns(questions))
+    writer.writerow([*gradebook_columns(questions), *extra_columns])
     writer.writerows(rows)
     atomic_write(path, buffer.getvalue())
 

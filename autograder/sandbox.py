@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -358,11 +359,15 @@ class Worker:
         with contextlib.suppress(ProcessLookupError, OSError):
             signal.pidfd_send_signal(self.pidfd, number)
 
-    def request(self, message: dict[str, Any], seconds: float) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], seconds: float,
+                on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                ) -> dict[str, Any]:
         """Send ``message``; return the reply or raise WorkerTimeout / WorkerGone.
 
         Past ``seconds`` the worker is interrupted (SIGINT) and given a grace
-        period to answer; a worker that does not answer is killed.
+        period to answer; a worker that does not answer is killed. A ``callback``
+        frame before the reply is answered with ``on_callback(frame)`` (within
+        the same deadline); without ``on_callback`` it breaks the channel.
         """
         if not self.alive:
             raise WorkerGone(self.close())
@@ -372,12 +377,13 @@ class Worker:
         try:
             try:
                 channel.send(dict(message, id=request_id), deadline, self.pidfd)
-                reply = channel.receive(deadline, self.pidfd)
+                reply = self._reply(request_id, deadline, on_callback)
             except ChannelTimeout:
                 self.signal(signal.SIGINT)
                 try:
-                    reply = channel.receive(time.monotonic() + self.limits.interrupt_grace_seconds,
-                                            self.pidfd)
+                    reply = self._reply(request_id,
+                                        time.monotonic() + self.limits.interrupt_grace_seconds,
+                                        on_callback)
                 except ChannelTimeout:
                     self.close()
                     raise WorkerGone("it did not stop when interrupted and was killed",
@@ -394,6 +400,19 @@ class Worker:
             self.close()
             raise WorkerGone("the worker's reply did not match the request")
         return reply
+
+    def _reply(self, request_id: int, deadline: float,
+               on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None) -> dict[str, Any]:
+        """The next frame that is not a callback; callbacks answered on the way."""
+        channel = self.sandbox.channel
+        while True:
+            frame = channel.receive(deadline, self.pidfd)
+            if frame.get("status") != "callback" or frame.get("id") != request_id:
+                return frame
+            if on_callback is None:
+                raise ChannelBroken("the worker asked to call a function it was not given")
+            channel.send(dict(on_callback(frame), op="callback_result", id=request_id),
+                         deadline, self.pidfd)
 
     def close(self) -> str:
         """End this worker (idempotent); how it ended, for messages."""

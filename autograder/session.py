@@ -13,9 +13,12 @@ the submission's total time bounds everything else.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+import numpy as np
 
 from . import protocol
 from .errors import (
@@ -29,6 +32,48 @@ from .errors import (
 )
 from .notebook import Cell
 from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
+
+MAX_CALLBACKS = 100_000  # evaluations of passed-in functions per call
+
+
+class Callbacks:
+    """The trusted functions passed into one call, answered when the worker asks.
+
+    Only arguments and results cross the boundary: the worker's proxy sends the
+    arguments, this side evaluates the function and replies. At most ``limit``
+    evaluations per call; past that, and when the function raises, the proxy
+    raises in the student's code (the message names the exception type only).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.functions: list[Callable[..., Any]] = []
+        self.limit, self.count = limit, 0
+
+    def __bool__(self) -> bool:
+        return bool(self.functions)
+
+    def encode(self, value: Any) -> Any:
+        if callable(value) and not isinstance(value, type) and type(value).__module__ != "numpy":
+            self.functions.append(value)
+            return {"$t": "callable", "fn": len(self.functions) - 1}
+        return protocol.encode(value)
+
+    def answer(self, frame: dict[str, Any]) -> dict[str, Any]:
+        index, args = frame.get("fn"), frame.get("args")
+        if type(index) is not int or not 0 <= index < len(self.functions) \
+                or type(args) is not list:
+            return {"status": "error", "message": "no such function"}
+        self.count += 1
+        if self.count > self.limit:
+            return {"status": "error", "message": f"the function was called more than "
+                                                  f"{self.limit} times in one call"}
+        try:
+            decoded = [protocol.decode(a) for a in args]
+            with np.errstate(all="ignore"):
+                value = self.functions[index](*decoded)
+            return {"status": "ok", "value": protocol.encode(value)}
+        except Exception as exc:  # noqa: BLE001 - student arguments may break the function
+            return {"status": "error", "message": f"the function raised {type(exc).__name__}"}
 
 
 @dataclass(slots=True)
@@ -85,6 +130,8 @@ class StudentSession:
     real_otter: bool = False
     outcomes: list[CellOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    budgets: dict[str, float] = field(default_factory=dict)
+    max_callbacks: int = MAX_CALLBACKS
     restarts: int = 0
     timed_out: bool = False
     _failed_restarts: int = 0  # failed restarts in a row
@@ -171,16 +218,50 @@ class StudentSession:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
-        """Call the student's function ``name``; return its decoded result."""
-        message = {"op": "call", "name": name, "args": [protocol.encode(a) for a in args]}
-        return self._ask(name, message, timeout or self.limits.call_seconds)
+    def call(self, name: str, *args: Any, timeout: float | None = None,
+             budget: str | None = None) -> Any:
+        """Call the student's function ``name``; return its decoded result.
+
+        The call may take ``timeout`` seconds, or the assignment's named
+        ``budget``, or ``Limits.call_seconds``. A trusted function among
+        ``args`` is passed as a proxy (see ``Callbacks``).
+        """
+        return self._call(name, args, timeout, budget, see_args=False)[0]
+
+    def call_seeing_args(self, name: str, *args: Any, timeout: float | None = None,
+                         budget: str | None = None) -> tuple[Any, tuple[Any, ...]]:
+        """Like ``call``; also the arguments as the student's function left them.
+
+        For grading "must not modify its input": compare them with the originals.
+        """
+        return self._call(name, args, timeout, budget, see_args=True)
+
+    def _call(self, name: str, args: tuple[Any, ...], timeout: float | None, budget: str | None,
+              see_args: bool) -> tuple[Any, tuple[Any, ...]]:
+        callbacks = Callbacks(self.max_callbacks)
+        message = {"op": "call", "name": name, "args": [callbacks.encode(a) for a in args],
+                   "see_args": see_args}
+        seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
+        reply = self._ask(name, message, seconds, callbacks.answer if callbacks else None)
+        value = _value_of(name, reply)
+        if not see_args:
+            return value, ()
+        after = reply.get("args")
+        if type(after) is not list or len(after) != len(args):
+            raise BadReply(f"the notebook's process did not report the arguments of `{name}`")
+        try:
+            return value, tuple(protocol.decode(a) for a in after)
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
+            raise BadReply(f"the arguments of `{name}` could not be read: {exc}") from None
 
     def get(self, name: str) -> Any:
         """The decoded value of the student's global variable ``name``."""
-        return self._ask(name, {"op": "get", "name": name}, self.limits.call_seconds)
+        return _value_of(name, self._ask(name, {"op": "get", "name": name},
+                                         self.limits.call_seconds))
 
-    def _ask(self, name: str, message: dict[str, Any], seconds: float) -> Any:
+    def _ask(self, name: str, message: dict[str, Any], seconds: float,
+             on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+             ) -> dict[str, Any]:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             self.timed_out = True
@@ -190,7 +271,7 @@ class StudentSession:
         assert self._worker is not None
         seconds = min(seconds, remaining)
         try:
-            reply = self._worker.request(message, seconds)
+            return self._worker.request(message, seconds, on_callback)
         except WorkerTimeout:
             raise StudentTimeout.for_call(name, seconds) from None
         except WorkerGone as exc:
@@ -198,7 +279,6 @@ class StudentSession:
                 raise StudentTimeout(f"`{name}` did not return within {seconds:g} s and did "
                                      "not stop when interrupted") from None
             raise WorkerDied(f"calling `{name}` stopped the notebook's process: {exc.reason}") from None
-        return _value_of(name, reply)
 
     def output(self) -> str:
         if self._worker is None:

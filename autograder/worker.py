@@ -16,7 +16,9 @@ A child answers three requests (see ``protocol``):
   (magics work; shell escapes are refused; an exception ends the cell, not the
   notebook; SIGINT interrupts it like Jupyter's interrupt button);
 * ``call``: call a function the notebook defined, with decoded arguments, and
-  send back the encoded result;
+  send back the encoded result (and, when asked, the arguments as they are
+  afterwards); an argument that stands for a trusted function is a proxy that
+  asks the trusted side for each value (``callback`` frames);
 * ``get``: send back the encoded value of a global variable.
 
 Everything this process sends is a *claim*: the student controls this
@@ -160,7 +162,49 @@ def run_cell(shell: Any, source: str) -> dict[str, Any]:
     return reply
 
 
-def call(shell: Any, name: str, args: list[Any]) -> dict[str, Any]:
+class CallbackError(Exception):
+    """The trusted side could not evaluate a function it passed in (raised in student code)."""
+
+
+class _Callback:
+    """Stands for a function of the trusted side passed as an argument (``{"$t": "callable"}``).
+
+    Calling it sends a ``callback`` frame with the encoded arguments over the
+    reply channel and waits for the ``callback_result``: the function itself
+    never crosses the boundary, only arguments and results do.
+    """
+
+    def __init__(self, index: int, link: tuple[int, int, Any]) -> None:
+        self._index, self._link = index, link
+
+    def __call__(self, *args: Any) -> Any:
+        request_fd, reply_fd, request_id = self._link
+        protocol.write_frame(reply_fd, {"id": request_id, "status": "callback",
+                                        "fn": self._index,
+                                        "args": [protocol.encode(a) for a in args]})
+        answer = protocol.read_frame(request_fd, REQUEST_CAP)
+        if answer.get("status") != "ok":
+            raise CallbackError(str(answer.get("message", "the function could not be evaluated")))
+        return protocol.decode(answer.get("value"))
+
+    def __repr__(self) -> str:
+        return "<function f>"
+
+
+def decode_args(args: list[Any], link: tuple[int, int, Any] | None) -> list[Any]:
+    """Decode a call's arguments; ``{"$t": "callable", "fn": i}`` becomes a ``_Callback``."""
+    decoded = []
+    for arg in args:
+        if type(arg) is dict and arg.get("$t") == "callable" and link is not None:
+            decoded.append(_Callback(int(arg.get("fn", -1)), link))
+        else:
+            decoded.append(protocol.decode(arg))
+    return decoded
+
+
+def call(shell: Any, name: str, args: list[Any], link: tuple[int, int, Any] | None = None,
+         see_args: bool = False) -> dict[str, Any]:
+    """Call ``name``; with ``see_args`` the reply also carries the arguments afterwards."""
     namespace = shell.user_ns
     if name not in namespace:
         return {"status": "missing"}
@@ -170,8 +214,12 @@ def call(shell: Any, name: str, args: list[Any]) -> dict[str, Any]:
     sink = _CappedText(0)
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
         try:
-            value = function(*[protocol.decode(arg) for arg in args])
-            return {"status": "ok", "value": protocol.encode(value)}
+            decoded = decode_args(args, link)
+            value = function(*decoded)
+            reply = {"status": "ok", "value": protocol.encode(value)}
+            if see_args:
+                reply["args"] = [protocol.encode(a) for a in decoded]
+            return reply
         except KeyboardInterrupt:
             return {"status": "interrupted"}
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
@@ -203,7 +251,9 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
             if op == "run_cell":
                 reply = run_cell(shell, str(request["source"]))
             elif op == "call":
-                reply = call(shell, str(request["name"]), list(request["args"]))
+                reply = call(shell, str(request["name"]), list(request["args"]),
+                             (request_fd, reply_fd, request.get("id")),
+                             bool(request.get("see_args")))
             elif op == "get":
                 reply = get(shell, str(request["name"]))
             elif op == "exit":

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from course import grades
-from course.errors import CourseError, InputErrors
+from course.errors import CourseError, InputErrors, InputProblem
 from course.report import grade_table
 
 
@@ -52,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="late_days.csv: student_id then one column per assignment (days late)",
     )
+    command.add_argument(
+        "--rubric",
+        action="append",
+        default=[],
+        metavar="ASSIGNMENT=CSV",
+        help="hand-graded part of an assignment: student_id + the policy's rubric columns"
+        " (EX = excused); repeat per assignment",
+    )
+    command.add_argument(
+        "--blackboard-grade-center",
+        type=Path,
+        metavar="FILE",
+        help="the Grade Center file downloaded from Blackboard (Work Offline); the upload"
+        " then updates its existing columns",
+    )
     command.add_argument("--out", type=Path, required=True, help="output directory")
     return parser
 
@@ -71,6 +86,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
             quizzes=args.quizzes,
             attendance=args.attendance,
             late_days=args.late_days,
+            rubrics=_rubrics(args.rubric),
+            grade_center=args.blackboard_grade_center,
         )
     except InputErrors as error:
         for problem in error.problems:
@@ -83,6 +100,16 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     console.print(grade_table(policy, results))
     console.print(f"Wrote the reports to {args.out}/", markup=False, highlight=False)
     return 0
+
+
+def _rubrics(values: list[str]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise InputErrors([InputProblem("--rubric", None, None, f"{value!r}: use NAME=FILE")])
+        found[name] = Path(path)
+    return found
 
 
 def _is_terminal() -> bool:

@@ -8,6 +8,7 @@ numbers are line numbers in the file (the header is line 1).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -87,15 +88,38 @@ def read_csv(path: Path, problems: Problems) -> CsvTable | None:
     """Read ``path``; None (with a problem) if it cannot be read as a CSV with a header."""
     file = str(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return _parse(file, handle, problems)
+        text = decode_csv(path.read_bytes())
+        return _parse(file, io.StringIO(text, newline=""), problems)
     except OSError as error:
         problems.append(InputProblem(file, None, None, f"cannot read: {error.strerror or error}"))
-    except UnicodeDecodeError:
-        problems.append(InputProblem(file, None, None, "not UTF-8 text"))
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        problems.append(
+            InputProblem(
+                file,
+                line,
+                None,
+                "neither UTF-8 nor CP949 (Korean Windows) text; in Excel use"
+                ' File > Save As > "CSV UTF-8 (Comma delimited)"',
+            )
+        )
     except csv.Error as error:
         problems.append(InputProblem(file, None, None, f"not a valid CSV: {error}"))
     return None
+
+
+def decode_csv(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else CP949, the encoding Korean Excel saves "CSV" in.
+
+    Raises the UTF-8 UnicodeDecodeError (its position names the bad line) when neither fits.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            return raw.decode("cp949")
+        except UnicodeDecodeError:
+            raise error from None
 
 
 def _parse(file: str, handle: TextIO, problems: Problems) -> CsvTable | None:

@@ -1,7 +1,8 @@
 """The ``grades`` command: inputs -> final grades -> every report, all or nothing.
 
 Outputs (in ``out``): ``final_grades.csv``, ``breakdown/<student_id>.md``,
-``summary.md``, ``histogram.png`` and ``blackboard_upload.csv``.  They are
+``summary.md``, ``histogram.png`` and ``blackboard_upload.csv`` (``.xls`` when the
+Grade Center download given was Blackboard's tab-delimited one).  They are
 first written to a staging directory next to ``out`` and moved into place
 only when all of them exist, so a failed run leaves ``out`` as it was.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from course.blackboard import blackboard_csv
-from course.errors import OutputError
+from course.blackboard import blackboard_upload
+from course.errors import InputErrors, InputProblem, OutputError
+from course.gradecenter import GradeCenter, GradeCenterError, read_grade_center, upload_name
 from course.histogram import write_histogram
 from course.inputs import load_inputs
 from course.policy import Policy
@@ -41,9 +43,17 @@ def main(
     quizzes: Path | None = None,
     attendance: Path | None = None,
     late_days: Path | None = None,
+    rubrics: Mapping[str, Path] | None = None,
+    grade_center: Path | None = None,
 ) -> tuple[Policy, tuple[StudentGrade, ...]]:
     """Grade everyone and write the reports; raises a CourseError before writing anything."""
     loaded = Policy.from_toml(policy)
+    center = None
+    if grade_center is not None:
+        try:
+            center = read_grade_center(grade_center)
+        except GradeCenterError as error:
+            raise InputErrors([InputProblem(str(grade_center), None, None, str(error))]) from None
     inputs = load_inputs(
         loaded,
         roster=roster,
@@ -52,22 +62,29 @@ def main(
         quizzes=quizzes,
         attendance=attendance,
         late_days=late_days,
+        rubrics=rubrics,
     )
     grades = grade_all(loaded, inputs)
-    write_reports(out, loaded, grades, policy_file=str(policy))
+    write_reports(out, loaded, grades, policy_file=str(policy), center=center)
     return loaded, grades
 
 
 def write_reports(
-    out: Path, policy: Policy, grades: Sequence[StudentGrade], policy_file: str
+    out: Path,
+    policy: Policy,
+    grades: Sequence[StudentGrade],
+    policy_file: str,
+    center: GradeCenter | None = None,
 ) -> None:
     """Write every output into ``out`` at once (staged, then moved into place)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as staging:
-            _write_all(Path(staging), policy, grades, policy_file)
+            _write_all(Path(staging), policy, grades, policy_file, center)
             out.mkdir(exist_ok=True)
-            for name in OUTPUT_NAMES:
+            for name in (*OUTPUT_NAMES, "blackboard_upload.xls"):
+                if not (Path(staging) / name).exists():
+                    continue
                 target = out / name
                 if target.is_dir():
                     shutil.rmtree(target)
@@ -77,9 +94,14 @@ def write_reports(
 
 
 def _write_all(
-    directory: Path, policy: Policy, grades: Sequence[StudentGrade], policy_file: str
+    directory: Path,
+    policy: Policy,
+    grades: Sequence[StudentGrade],
+    policy_file: str,
+    center: GradeCenter | None,
 ) -> None:
-    with (directory / "final_grades.csv").open("w", newline="", encoding="utf-8") as handle:
+    # for people: a BOM, so that Korean Excel reads the names as UTF-8
+    with (directory / "final_grades.csv").open("w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerows(final_grades_rows(policy, grades))
     breakdown = directory / "breakdown"
     breakdown.mkdir()
@@ -88,6 +110,5 @@ def _write_all(
         (breakdown / f"{grade.student.student_id}.md").write_text(text, encoding="utf-8")
     (directory / "summary.md").write_text(summary_markdown(policy, grades), encoding="utf-8")
     write_histogram(policy, grades, directory / "histogram.png")
-    (directory / "blackboard_upload.csv").write_text(
-        blackboard_csv(policy, grades), encoding="utf-8", newline=""
-    )
+    text, encoding = blackboard_upload(policy, grades, center)
+    (directory / upload_name(center)).write_bytes(text.encode(encoding))

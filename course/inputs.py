@@ -23,6 +23,11 @@ from course.policy import Missing, Policy, Source
 #: The statuses the autograder writes in ``gradebook.csv``.
 GRADEBOOK_STATUSES = ("graded", "invalid", "error", "timeout", "missing")
 GRADEBOOK_COLUMNS = ("student_id", "status", "score", "max_score")
+#: Columns after the questions (``grade --deadline``): not questions.
+GRADEBOOK_EXTRA = ("submitted_at", "late_days")
+#: A score cell that says "excused": the item (or component) is left out and reweighted.
+EXCUSED = "EX"
+Cell = Fraction | None | str  # a number, None (missing) or EXCUSED
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
@@ -40,6 +45,7 @@ class GradebookRow:
     score: Fraction
     max_score: Fraction
     questions: tuple[tuple[str, Fraction], ...] = ()
+    late_days: int | None = None  # the autograder's late_days column, when it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +62,16 @@ class Inputs:
     roster: tuple[Student, ...]
     gradebooks: tuple[Gradebook, ...] = ()
     scores_file: str = ""
-    scores: Mapping[str, Mapping[str, Fraction | None]] = field(default_factory=dict)
+    scores: Mapping[str, Mapping[str, Cell]] = field(default_factory=dict)
     quizzes_file: str = ""
     quiz_names: tuple[str, ...] = ()
-    quizzes: Mapping[str, tuple[Fraction | None, ...]] = field(default_factory=dict)
+    quizzes: Mapping[str, tuple[Cell, ...]] = field(default_factory=dict)
     absences: Mapping[str, int] = field(default_factory=dict)
     late_days: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # assignment -> (file, student -> rubric column -> cell)
+    rubrics: Mapping[str, tuple[str, Mapping[str, Mapping[str, Cell]]]] = field(
+        default_factory=dict
+    )
 
 
 def assignment_name(path: Path) -> str:
@@ -80,9 +90,11 @@ def load_inputs(
     quizzes: Path | None = None,
     attendance: Path | None = None,
     late_days: Path | None = None,
+    rubrics: Mapping[str, Path] | None = None,
 ) -> Inputs:
     """Read and check every input; raise InputErrors listing all problems, or return Inputs."""
     problems: Problems = []
+    rubrics = rubrics or {}
     _check_files_match_policy(policy, problems, homework, scores, quizzes, attendance, late_days)
     students = _load_roster(roster, problems)
     ids = [s.student_id for s in students] if students is not None else None
@@ -91,6 +103,11 @@ def load_inputs(
     quiz_names, quiz_cells = _load_quizzes(policy, quizzes, ids, problems) if quizzes else ((), {})
     absences = _load_attendance(attendance, ids, problems) if attendance else {}
     late = _load_late_days(late_days, gradebooks, ids, problems) if late_days else {}
+    _check_homework(policy, gradebooks, rubrics, problems)
+    rubric_cells = {
+        name: (str(path), _load_rubric(policy, name, path, ids, problems))
+        for name, path in rubrics.items()
+    }
     if problems:
         files = list(dict.fromkeys(p.file for p in problems))
         raise InputErrors(
@@ -106,7 +123,64 @@ def load_inputs(
         quizzes=quiz_cells,
         absences=absences,
         late_days=late,
+        rubrics=rubric_cells,
     )
+
+
+def _check_homework(
+    policy: Policy,
+    gradebooks: tuple[Gradebook, ...],
+    rubrics: Mapping[str, Path],
+    problems: Problems,
+) -> None:
+    """Stated assignment weights and rubrics must match the gradebooks and files given."""
+    component = policy.component_for(Source.HOMEWORK)
+    if component is None:
+        return
+    given = [g.assignment for g in gradebooks]
+    weighted = [name for name, _ in component.assignment_weights]
+    if weighted:
+        for name in given:
+            if name not in weighted:
+                problems.append(
+                    InputProblem("--homework", None, name, "no weight in the policy's assignments")
+                )
+        for name in weighted:
+            if name not in given:
+                problems.append(
+                    InputProblem("--homework", None, name, "the policy weighs it; no gradebook given")
+                )
+    with_rubric = [name for name, _ in component.rubrics]
+    for name in rubrics:
+        if name not in with_rubric:
+            problems.append(
+                InputProblem("--rubric", None, name, "the policy has no rubric for this assignment")
+            )
+        elif name not in given:
+            problems.append(InputProblem("--rubric", None, name, "no --homework gradebook for it"))
+    for name in with_rubric:
+        if name not in rubrics and name in given:
+            problems.append(
+                InputProblem("--rubric", None, name, f"the policy has a rubric: give {name}=FILE")
+            )
+
+
+def _load_rubric(
+    policy: Policy, assignment: str, path: Path, roster: list[str] | None, problems: Problems
+) -> dict[str, dict[str, Cell]]:
+    """``student_id`` + the policy's rubric columns; an empty cell is 0 with a warning."""
+    component = policy.component_for(Source.HOMEWORK)
+    columns = dict(component.rubrics).get(assignment, ()) if component else ()
+    table = read_csv(path, problems)
+    if table is None or not columns:
+        return {}
+    if not table.require(problems, ["student_id", *(c for c, _ in columns)], only=True):
+        return {}
+    rows = table.by_student(problems, roster)
+    return {
+        sid: {c: _cell(table, problems, row, c, points, Missing.ZERO) for c, points in columns}
+        for sid, row in rows.items()
+    }
 
 
 def _check_files_match_policy(
@@ -130,7 +204,9 @@ def _check_files_match_policy(
         if needed != given:
             what = "needs" if needed else "does not use"
             problems.append(InputProblem(option, None, None, f"the policy {what} this input"))
-    if late_days is not None and (hw is None or not hw.late_penalty_per_day):
+    if late_days is not None and (
+        hw is None or not (hw.late_penalty_per_day or hw.max_late_days is not None)
+    ):
         problems.append(
             InputProblem(
                 str(late_days),
@@ -187,7 +263,8 @@ def _load_gradebooks(
         rows = table.by_student(problems, roster)
         if roster is not None and component is not None and component.missing is Missing.ERROR:
             table.absent(problems, roster, rows)
-        questions = [c for c in table.header if c not in GRADEBOOK_COLUMNS]
+        extra = (*GRADEBOOK_COLUMNS, *GRADEBOOK_EXTRA)
+        questions = [c for c in table.header if c not in extra]
         checked = {
             sid: _gradebook_row(table, row, questions, problems) for sid, row in rows.items()
         }
@@ -210,14 +287,19 @@ def _gradebook_row(
         max_score = None
     score = parse_number(table, problems, row, "score", max_score)
     points = [(q, parse_number(table, problems, row, q, None)) for q in questions if row.cells[q]]
+    late = None
+    if row.cells.get("late_days"):
+        late = parse_count(table, problems, row, "late_days")
     if status not in GRADEBOOK_STATUSES or max_score is None or score is None:
         return None
-    return GradebookRow(status, score, max_score, tuple((q, p) for q, p in points if p is not None))
+    return GradebookRow(
+        status, score, max_score, tuple((q, p) for q, p in points if p is not None), late
+    )
 
 
 def _load_scores(
     policy: Policy, path: Path, roster: list[str] | None, problems: Problems
-) -> dict[str, dict[str, Fraction | None]]:
+) -> dict[str, dict[str, Cell]]:
     components = [c for c in policy.components if c.column is not None]
     table = read_csv(path, problems)
     columns = ["student_id", *(c.column for c in components if c.column)]
@@ -226,7 +308,7 @@ def _load_scores(
     rows = table.by_student(problems, roster)
     if roster is not None and any(c.missing is Missing.ERROR for c in components):
         table.absent(problems, roster, rows)
-    scores: dict[str, dict[str, Fraction | None]] = {}
+    scores: dict[str, dict[str, Cell]] = {}
     for student_id, row in rows.items():
         scores[student_id] = {}
         for component in components:
@@ -239,7 +321,7 @@ def _load_scores(
 
 def _load_quizzes(
     policy: Policy, path: Path, roster: list[str] | None, problems: Problems
-) -> tuple[tuple[str, ...], dict[str, tuple[Fraction | None, ...]]]:
+) -> tuple[tuple[str, ...], dict[str, tuple[Cell, ...]]]:
     component = policy.component_for(Source.QUIZZES)
     table = read_csv(path, problems)
     if table is None or component is None or not table.require(problems, ("student_id",)):
@@ -287,7 +369,7 @@ def _load_late_days(
     late: dict[str, dict[str, int]] = {}
     for student_id, row in table.by_student(problems, roster).items():
         days = {a: parse_count(table, problems, row, a) for a in assignments if row.cells[a]}
-        late[student_id] = {a: n for a, n in days.items() if n}
+        late[student_id] = {a: n for a, n in days.items() if n is not None}
     return late
 
 
@@ -298,8 +380,11 @@ def _cell(
     column: str,
     maximum: Fraction | None,
     missing: Missing,
-) -> Fraction | None:
-    """A score cell; empty is None if the policy counts missing as 0, else a problem."""
+) -> Cell:
+    """A score cell; ``EX`` is EXCUSED; empty is None if the policy counts missing as 0,
+    else a problem."""
+    if row.cells[column].upper() == EXCUSED:
+        return EXCUSED
     if not row.cells[column]:
         if missing is Missing.ERROR:
             table.problem(

@@ -58,7 +58,12 @@ class Component:
     or of each quiz.  Homework has none: each gradebook row carries its own
     ``max_score``.  ``late_penalty_per_day`` (homework only) is subtracted, in
     percentage points, from an assignment's percentage per late day (floor 0).
-    ``drop_lowest`` (quizzes only) drops that many lowest quiz percentages.
+    ``max_late_days`` (homework only): an assignment more days late than this
+    scores 0 ("not accepted"). ``drop_lowest`` (quizzes or homework) drops that
+    many lowest item percentages. Homework only: ``assignment_weights`` weigh the
+    assignments (default: equal; when given, exactly these assignments are
+    expected); ``rubrics`` name, per assignment, the hand-graded columns of a
+    rubric CSV and their maximum points, joined to the autograder's score.
     """
 
     name: str
@@ -69,6 +74,9 @@ class Component:
     missing: Missing = Missing.ERROR
     drop_lowest: int = 0
     late_penalty_per_day: Fraction = Fraction(0)
+    max_late_days: int | None = None
+    assignment_weights: tuple[tuple[str, Fraction], ...] = ()
+    rubrics: tuple[tuple[str, tuple[tuple[str, Fraction], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -84,8 +92,26 @@ class Component:
             )
         if (self.column is not None) != (self.source is Source.SCORES):
             raise PolicyValueError("column", "only a scores component has a scores.csv column")
-        if self.drop_lowest < 0 or (self.drop_lowest and self.source is not Source.QUIZZES):
-            raise PolicyValueError("drop_lowest", "must be >= 0 and only for a quizzes component")
+        if self.drop_lowest < 0 or (self.drop_lowest and self.source is Source.SCORES):
+            raise PolicyValueError(
+                "drop_lowest", "must be >= 0 and only for a quizzes or homework component"
+            )
+        homework_only = {
+            "max_late_days": self.max_late_days is not None,
+            "assignments": bool(self.assignment_weights),
+            "rubric": bool(self.rubrics),
+        }
+        for key, used in homework_only.items():
+            if used and self.source is not Source.HOMEWORK:
+                raise PolicyValueError(key, "only for the homework component")
+        if self.max_late_days is not None and self.max_late_days < 0:
+            raise PolicyValueError("max_late_days", "must be >= 0")
+        for name, weight in self.assignment_weights:
+            if weight <= 0:
+                raise PolicyValueError(f"assignments.{name}", "must be > 0")
+        for name, columns in self.rubrics:
+            if not columns or any(points <= 0 for _, points in columns):
+                raise PolicyValueError(f"rubric.{name}", "needs columns with max points > 0")
         if not 0 <= self.late_penalty_per_day <= 100 or (
             self.late_penalty_per_day and self.source is not Source.HOMEWORK
         ):

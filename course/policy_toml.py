@@ -10,8 +10,12 @@ The schema (every key is checked; an unknown key is an error)::
     max_points = 100                        # scores: of the column; quizzes: of each quiz
     column = "midterm"                      # scores only; defaults to the component name
     missing = "error" | "zero"              # default: "zero" for homework, else "error"
-    drop_lowest = 0                         # quizzes only
+    drop_lowest = 0                         # quizzes or homework
     late_penalty_per_day = 0                # homework only, percentage points per late day
+    max_late_days = 3                       # homework only: later than this scores 0
+    assignments = { hw1 = 1, hw2 = 2 }      # homework only: weights, e.g. (default: equal)
+    [components.<name>.rubric.<assignment>] # homework only: hand-graded columns of the
+    proof = 10                              #   --rubric <assignment>=FILE CSV, max points
 
     [attendance]                            # optional
     deduction_per_absence = 0.5             # points of 100 per missed class
@@ -69,6 +73,7 @@ def load_policy(path: Path) -> Policy:
 _ROOT_KEYS = ("name", "components", "attendance", "letters")
 _COMPONENT_KEYS = (
     "weight", "source", "max_points", "column", "missing", "drop_lowest", "late_penalty_per_day",
+    "max_late_days", "assignments", "rubric",
 )  # fmt: skip
 _ATTENDANCE_KEYS = ("deduction_per_absence", "max_absences")
 _LETTERS_KEYS = ("cutoffs", "quota")
@@ -142,6 +147,15 @@ def _component(components: _Table, name: str) -> Component:
     max_points = table.number("max_points")
     drop_lowest = table.integer("drop_lowest") or 0
     late_penalty = table.number("late_penalty_per_day") or Fraction(0)
+    max_late_days = table.integer("max_late_days")
+    weights_table = table.table("assignments", None)
+    weights = tuple(weights_table.numbers()) if weights_table else ()
+    rubric_table = table.table("rubric", None)
+    rubrics = []
+    for assignment in rubric_table.data if rubric_table else ():
+        assert rubric_table is not None
+        columns = rubric_table.required(assignment, rubric_table.table(assignment, None))
+        rubrics.append((assignment, tuple(columns.numbers())))
     try:
         return Component(
             name=name,
@@ -152,6 +166,9 @@ def _component(components: _Table, name: str) -> Component:
             missing=missing,
             drop_lowest=drop_lowest,
             late_penalty_per_day=late_penalty,
+            max_late_days=max_late_days,
+            assignment_weights=weights,
+            rubrics=tuple(rubrics),
         )
     except PolicyValueError as error:
         raise error.in_table(table.path) from None

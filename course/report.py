@@ -53,11 +53,16 @@ def breakdown_markdown(policy: Policy, grade: StudentGrade, policy_file: str) ->
         "|---|---:|---:|---:|",
     ]
     for score in grade.components:
+        shown = "EX (excused)" if score.excused else f"{two_places(score.percent)}%"
         lines.append(
-            f"| {score.component.name} | {two_places(score.percent)}% |"
+            f"| {score.component.name} | {shown} |"
             f" {plain(score.component.weight)} | {two_places(score.weighted)} |"
         )
     lines += ["", "Weighted points = weight x percentage / 100.", ""]
+    scale = next((c.scale for c in grade.components if c.scale != 1), None)
+    if scale is not None:
+        text = "An excused (EX) component counts 0 of 0: every other weight is multiplied by"
+        lines += [f"{text} {plain(scale)} so that they still sum to 100.", ""]
     for score in grade.components:
         lines += _component_section(score)
     lines += _total_section(policy, grade)
@@ -69,7 +74,10 @@ def breakdown_markdown(policy: Policy, grade: StudentGrade, policy_file: str) ->
 def _component_section(score: ComponentScore) -> list[str]:
     component = score.component
     how = {
-        Source.HOMEWORK: "mean of the assignment percentages (score / max_score x 100)",
+        Source.HOMEWORK: (
+            "mean of the assignment percentages ((score + rubric points) / (max_score +"
+            " rubric max) x 100), weighted by the policy's assignment weights if any"
+        ),
         Source.QUIZZES: "mean of the quiz percentages (points / max x 100)",
         Source.SCORES: "points / max x 100",
     }[component.source]
@@ -82,7 +90,10 @@ def _component_section(score: ComponentScore) -> list[str]:
             f" {two_places(item.percent)}% | {note} |"
         )
     if component.drop_lowest:
-        lines += ["", f"The lowest {component.drop_lowest} quiz(zes) are dropped."]
+        lines += ["", f"The lowest {component.drop_lowest} item(s) are dropped."]
+    if component.assignment_weights:
+        weights = ", ".join(f"{n} {plain(w)}" for n, w in component.assignment_weights)
+        lines += ["", f"Assignment weights: {weights}."]
     return lines + [""]
 
 

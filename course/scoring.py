@@ -18,7 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import groupby
 
-from course.inputs import Gradebook, Inputs, Student
+from course.inputs import EXCUSED, Cell, Gradebook, Inputs, Student
 from course.numbers import plain, round_half_up
 from course.policy import FAILING_LETTER, Component, LetterScale, Policy, Source
 
@@ -35,6 +35,8 @@ class Item:
     percent: Fraction
     note: str = ""
     dropped: bool = False
+    weight: Fraction = Fraction(1)  # within its component (homework: the assignment weights)
+    excused: bool = False  # EX: left out of the component's mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +44,16 @@ class ComponentScore:
     component: Component
     items: tuple[Item, ...]
     percent: Fraction
+    excused: bool = False  # EX (every item excused): the other components are reweighted
+    scale: Fraction = Fraction(1)  # 100 / (sum of the weights not excused), see grade_student
 
     @property
     def weighted(self) -> Fraction:
-        """Points of 100 this component contributes: weight x percent / 100."""
-        return self.component.weight * self.percent / HUNDRED
+        """Points of 100 this component contributes: weight x percent / 100 (x the
+        reweighting factor when another component is excused; 0 when this one is)."""
+        if self.excused:
+            return Fraction(0)
+        return self.component.weight * self.scale * self.percent / HUNDRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +87,21 @@ def late_penalized(value: Fraction, late_days: int, per_day: Fraction) -> Fracti
 
 
 def mark_dropped(items: Sequence[Item], count: int) -> tuple[Item, ...]:
-    """Mark the ``count`` lowest-percentage items dropped (earlier item first among equals)."""
-    order = sorted(range(len(items)), key=lambda i: (items[i].percent, i))[:count]
+    """Mark the ``count`` lowest-percentage items dropped (earlier item first among equals);
+    excused items are not counted, and at least one item is kept."""
+    counted = [i for i in range(len(items)) if not items[i].excused]
+    count = min(count, max(0, len(counted) - 1))
+    order = sorted(counted, key=lambda i: (items[i].percent, i))[:count]
     return tuple(
         replace(item, dropped=True) if i in order else item for i, item in enumerate(items)
     )
 
 
 def mean_percent(items: Iterable[Item]) -> Fraction:
-    """The mean percentage of the items not dropped (0 if there are none)."""
-    kept = [item.percent for item in items if not item.dropped]
-    return sum(kept, Fraction(0)) / len(kept) if kept else Fraction(0)
+    """The weighted mean percentage of the items neither dropped nor excused (0 if none)."""
+    kept = [item for item in items if not item.dropped and not item.excused]
+    total = sum((item.weight for item in kept), Fraction(0))
+    return sum((i.percent * i.weight for i in kept), Fraction(0)) / total if total else Fraction(0)
 
 
 def final_total(weighted: Iterable[Fraction], deduction: Fraction) -> Fraction:
@@ -119,26 +130,51 @@ def homework_items(
     student_id: str,
     gradebooks: Sequence[Gradebook],
     late_days: Mapping[str, int],
+    rubrics: Mapping[str, tuple[str, Mapping[str, Mapping[str, Cell]]]] | None = None,
 ) -> tuple[tuple[Item, ...], tuple[str, ...]]:
-    """One item per gradebook; an absent row is 0 with a warning, a non-graded status a warning."""
+    """One item per gradebook (rubric points joined); an absent row is 0 with a warning.
+
+    Late days: ``late_days`` (the --late-days file) if it names the assignment, else
+    the gradebook's own ``late_days`` column; more than ``max_late_days`` scores 0.
+    """
     items: list[Item] = []
     warnings: list[str] = []
+    weights = dict(component.assignment_weights)
     for book in gradebooks:
+        weight = weights.get(book.assignment, Fraction(1))
         row = book.rows.get(student_id)
+        rubric_columns = dict(component.rubrics).get(book.assignment, ())
         if row is None:
-            items.append(Item(book.assignment, Fraction(0), HUNDRED, Fraction(0), "no submission"))
+            items.append(
+                Item(
+                    book.assignment,
+                    Fraction(0),
+                    HUNDRED,
+                    Fraction(0),
+                    "no submission",
+                    weight=weight,
+                )
+            )
             warnings.append(f"{book.assignment}: no row in {book.file}; counted as 0")
             continue
-        days = late_days.get(book.assignment, 0)
-        value = late_penalized(
-            percent(row.score, row.max_score), days, component.late_penalty_per_day
-        )
+        earned, maximum = row.score, row.max_score
         note = f"status {row.status}"
         if row.questions:
             note += "; " + ", ".join(
                 f"{question} {plain(points)}" for question, points in row.questions
             )
-        if days:
+        if rubric_columns and rubrics and book.assignment in rubrics:
+            file, cells = rubrics[book.assignment]
+            extra, extra_max, text = _rubric(
+                rubric_columns, cells.get(student_id), file, book.assignment, warnings
+            )
+            earned, maximum, note = earned + extra, maximum + extra_max, f"{note}; {text}"
+        days = late_days.get(book.assignment, row.late_days or 0)
+        value = late_penalized(percent(earned, maximum), days, component.late_penalty_per_day)
+        if days and component.max_late_days is not None and days > component.max_late_days:
+            value = Fraction(0)
+            note += f"; {days} late day(s), over the {component.max_late_days} accepted: 0"
+        elif days:
             per_day = plain(component.late_penalty_per_day)
             note += (
                 f"; {days} late day(s) x {per_day} = {plain(days * component.late_penalty_per_day)}"
@@ -149,17 +185,48 @@ def homework_items(
                 f"{book.assignment}: autograder status '{row.status}'; counted the score it"
                 f" recorded ({plain(row.score)} / {plain(row.max_score)})"
             )
-        items.append(Item(book.assignment, row.score, row.max_score, value, note))
+        items.append(Item(book.assignment, earned, maximum, value, note, weight=weight))
     return tuple(items), tuple(warnings)
 
 
+def _rubric(
+    columns: Sequence[tuple[str, Fraction]],
+    cells: Mapping[str, Cell] | None,
+    file: str,
+    assignment: str,
+    warnings: list[str],
+) -> tuple[Fraction, Fraction, str]:
+    """(points, max points, note) of the hand-graded columns; EX columns are left out."""
+    earned, maximum, parts = Fraction(0), Fraction(0), []
+    if cells is None:
+        warnings.append(f"{assignment}: no row in the rubric {file}; written part counted as 0")
+    for column, points in columns:
+        cell = cells.get(column) if cells else None
+        if cell == EXCUSED:
+            parts.append(f"{column} excused")
+            continue
+        if cell is None and cells is not None:
+            warnings.append(f"{assignment}: rubric {column} empty in {file}; counted as 0")
+        value = cell if isinstance(cell, Fraction) else Fraction(0)
+        earned, maximum = earned + value, maximum + points
+        parts.append(f"{column} {plain(value)}/{plain(points)}")
+    return earned, maximum, "rubric " + ", ".join(parts)
+
+
 def point_items(
-    component: Component, labels: Sequence[str], points: Sequence[Fraction | None], file: str
+    component: Component, labels: Sequence[str], points: Sequence[Cell], file: str
 ) -> tuple[tuple[Item, ...], tuple[str, ...]]:
-    """Items out of ``component.max_points``; a missing value (None) is 0 with a warning."""
+    """Items out of ``component.max_points``; a missing value (None) is 0 with a warning;
+    an excused one (EX) is left out."""
     assert component.max_points is not None
     items, warnings = [], []
     for label, earned in zip(labels, points, strict=True):
+        if earned == EXCUSED:
+            items.append(
+                Item(label, Fraction(0), component.max_points, Fraction(0), "excused", excused=True)
+            )
+            continue
+        assert not isinstance(earned, str)
         if earned is None:
             warnings.append(f"{label}: no score in {file}; counted as 0 (policy: missing = zero)")
         value = earned if earned is not None else Fraction(0)
@@ -176,7 +243,10 @@ def score_component(
     """The component's items and percentage for one student, plus warnings."""
     if component.source is Source.HOMEWORK:
         late = inputs.late_days.get(student_id, {})
-        items, warnings = homework_items(component, student_id, inputs.gradebooks, late)
+        items, warnings = homework_items(
+            component, student_id, inputs.gradebooks, late, inputs.rubrics
+        )
+        items = mark_dropped(items, component.drop_lowest)
     elif component.source is Source.QUIZZES:
         points = inputs.quizzes.get(student_id, (None,) * len(inputs.quiz_names))
         items, warnings = point_items(component, inputs.quiz_names, points, inputs.quizzes_file)
@@ -185,7 +255,8 @@ def score_component(
         assert component.column is not None
         value = inputs.scores.get(student_id, {}).get(component.column)
         items, warnings = point_items(component, [component.name], [value], inputs.scores_file)
-    return ComponentScore(component, items, mean_percent(items)), warnings
+    excused = bool(items) and all(item.excused for item in items)
+    return ComponentScore(component, items, mean_percent(items), excused), warnings
 
 
 def grade_student(policy: Policy, inputs: Inputs, student: Student) -> StudentGrade:
@@ -193,6 +264,13 @@ def grade_student(policy: Policy, inputs: Inputs, student: Student) -> StudentGr
     scored = [score_component(c, student.student_id, inputs) for c in policy.components]
     components = tuple(score for score, _ in scored)
     warnings = tuple(w for _, ws in scored for w in ws)
+    counted = sum((c.component.weight for c in components if not c.excused), Fraction(0))
+    if counted != HUNDRED:  # EX: the other components' weights are scaled up to 100
+        scale = HUNDRED / counted if counted else Fraction(0)
+        components = tuple(replace(c, scale=scale) for c in components)
+        excused = ", ".join(c.component.name for c in components if c.excused)
+        note = f"excused (EX): {excused}; the other components' weights are scaled by"
+        warnings += (f"{note} 100/{plain(counted)}",)
     absences = inputs.absences.get(student.student_id, 0)
     attendance = policy.attendance
     deduction = attendance.deduction_per_absence * absences if attendance else Fraction(0)

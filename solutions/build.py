@@ -52,23 +52,6 @@ import warnings
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
-# Names each reference module must define (the spec's contract), by assignment.
-REFERENCE_NAMES: dict[str, tuple[str, ...]] = {
-    "hw1": (
-        "perceptron",
-        "AND_WEIGHTS",
-        "OR_WEIGHTS",
-        "xor",
-        "sigmoid",
-        "neural_network",
-        "predict",
-        "mean_squared_error",
-        "sigmoid_cross_entropy",
-        "softmax",
-        "softmax_cross_entropy",
-    ),
-}
-
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 KEPT_CELL_METADATA = ("deletable", "editable", "tags")
 MARKERS_FORBIDDEN_IN_STUDENT_NB = (
@@ -104,6 +87,51 @@ class Paths:
     @property
     def reference(self) -> pathlib.Path:
         return self.root / "solutions" / self.name / "reference.py"
+
+    @property
+    def manifest(self) -> pathlib.Path:
+        return self.root / "solutions" / self.name / "assignment.toml"
+
+
+def read_manifest(p: Paths):
+    """The assignment's manifest (``solutions/NAME/assignment.toml``), or BuildError."""
+    from autograder.errors import GraderDefinitionError
+    from autograder.manifest import read_manifest as read
+
+    if not p.manifest.is_file():
+        raise BuildError(f"no manifest at {p.manifest} (see docs/adding-an-assignment.md)")
+    try:
+        return read(p.manifest)
+    except GraderDefinitionError as e:
+        raise BuildError(str(e)) from e
+
+
+_QUESTION_RE = re.compile(r"#\s*BEGIN\s+QUESTION\b(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def master_points(master_nb) -> dict[str, float]:
+    """Question name -> points, from the master's ``# BEGIN QUESTION`` cells (Otter's YAML)."""
+    import yaml
+
+    found = {}
+    for cell in master_nb.cells:
+        m = _QUESTION_RE.match(cell.source.strip()) if cell.cell_type == "raw" else None
+        if m:
+            config = yaml.safe_load(m.group(1)) or {}
+            found[str(config.get("name"))] = float(config.get("points", 0) or 0)
+    return found
+
+
+def check_points(master: pathlib.Path, manifest, name: str) -> None:
+    """The master's questions and points are the manifest's (one source of truth, checked)."""
+    import nbformat
+
+    points = master_points(nbformat.read(master, as_version=4))
+    if points != dict(manifest.questions):
+        raise BuildError(
+            f"{name}: the master's questions {points} differ from assignment.toml's "
+            f"{dict(manifest.questions)}"
+        )
 
 
 # --------------------------------------------------------------------------- Otter Assign
@@ -251,15 +279,19 @@ def solution_cells(master_nb) -> list[str]:
     return found
 
 
-def generate_reference(master: pathlib.Path, name: str, rel_master: str) -> str:
-    """Text of ``reference.py``: the master's solution code as a plain module."""
+def generate_reference(
+    master: pathlib.Path, name: str, rel_master: str, expected: tuple[str, ...] | None = None
+) -> str:
+    """Text of ``reference.py``: the master's solution code as a plain module.
+
+    ``expected``: the names it must define, exactly (the manifest's ``reference_names``).
+    """
     import nbformat
 
     nb = nbformat.read(master, as_version=4)
     cells = solution_cells(nb)
     if not cells:
         raise BuildError(f"{rel_master} has no code cells in '# BEGIN SOLUTION' blocks")
-    expected = REFERENCE_NAMES.get(name)
     header = [
         f"# GENERATED FILE - DO NOT EDIT. Reference solution of {name}, generated from",
         f"# {rel_master} by:",
@@ -329,13 +361,15 @@ def build(name: str, root: pathlib.Path = REPO, keep: pathlib.Path | None = None
     p = Paths(name, root)
     if not p.master.is_file():
         raise BuildError(f"no master notebook at {p.master}")
+    manifest = read_manifest(p)
+    check_points(p.master, manifest, name)
     rel_master = p.master.relative_to(root).as_posix()
     with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as tmp:
         workdir = keep if keep is not None else pathlib.Path(tmp)
         out = run_otter_assign(p.master, name, workdir)
         student = normalize_notebook(out / "student" / f"{name}.ipynb", name)
     check_student_notebook(student, name)
-    reference = generate_reference(p.master, name, rel_master)
+    reference = generate_reference(p.master, name, rel_master, manifest.reference_names)
     return {p.student_notebook: student, p.reference: reference}
 
 

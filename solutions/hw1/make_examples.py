@@ -4,14 +4,18 @@
 
 writes ``solutions/hw1/examples/`` (instructor-only: they include correct
 code): one submission per naming scheme the grader accepts, of mixed quality,
-used by ``make demo`` and by the project's tests (tests/autograder/test_examples.py
+Blackboard's receipts in its real format (a comment-only later attempt, an otter
+export zip, underscore usernames, a BOM, a late submission with and without an
+extension: ``solutions/hw1/extensions.csv``), used by ``make demo`` and by the project's tests (tests/autograder/test_examples.py
 holds the per-question scores each must get).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -124,6 +128,28 @@ def filled(answers: dict[str, str], extra_cells: tuple[str, ...] = ()) -> nbform
     return notebook
 
 
+FIXED_TIME = (2026, 9, 25, 13, 0, 0)
+NO_TEXT = "There is no student submission text data for this assignment."
+NO_COMMENTS = "There are no student comments for this assignment."
+
+
+def attempt(username: str, stamp: str, date: str, original: str | None, *, name: str,
+            comments: str = "", text: str = "", bom: bool = False) -> Path:
+    """Write one Blackboard attempt's receipt; return the path its attached file goes to."""
+    prefix = f"HW1_Perceptrons_{username}_attempt_{stamp}"
+    stored = f"{prefix}_{original}" if original else ""
+    files = (f"\tOriginal filename: {original}\n\tFilename: {stored}" if original
+             else "No files were attached to this submission.")
+    receipt = (f"Name: {name} ({username})\nAssignment: HW1_Perceptrons\n"
+               f"Date Submitted: {date}\nCurrent Grade: Needs Grading\n\n"
+               f"Submission Field:\n{text or NO_TEXT}\n\nComments:\n{comments or NO_COMMENTS}"
+               f"\n\nFiles:\n{files}\n")
+    if bom:
+        receipt = "\ufeff" + receipt.replace("\n", "\r\n")
+    (OUT / f"{prefix}.txt").write_bytes(receipt.encode("utf-8"))
+    return OUT / stored
+
+
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -133,15 +159,31 @@ def main() -> None:
     # <student_id>/<any>.ipynb: partly wrong
     (OUT / "2023002").mkdir()
     nbformat.write(filled(PARTLY_WRONG), OUT / "2023002" / "homework1_final.ipynb")
-    # Blackboard download: two attempts with receipts; the latest is graded
-    stem = "HW1_Perceptrons_2023003_attempt_"
-    nbformat.write(nbformat.read(STUDENT, as_version=4), OUT / f"{stem}2026-09-20-21-05-11_hw1.ipynb")
+    # Blackboard download ("Assignment File Download"), receipts as Blackboard writes them.
+    # 2023003: two attempts with notebooks, then a comment-only attempt: the second is graded.
+    nbformat.write(nbformat.read(STUDENT, as_version=4),
+                   attempt("2023003", "2026-09-20-21-05-11", "Sunday, September 20, 2026 "
+                           "9:05:11 PM KST", "hw1.ipynb", name="Park Jiho"))
     latest = filled(BLACKBOARD_LATEST, ("!pip install torch", "print(undefined_name)"))
-    nbformat.write(latest, OUT / f"{stem}2026-09-22-23-58-40_hw1.ipynb")
-    for stamp in ("2026-09-20-21-05-11", "2026-09-22-23-58-40"):
-        (OUT / f"{stem}{stamp}.txt").write_text(
-            f"Name: Example Student (2023003)\nAssignment: HW1_Perceptrons\n"
-            f"Date Submitted: {stamp}\nFiles:\n\tOriginal filename: hw1.ipynb\n")
+    nbformat.write(latest, attempt("2023003", "2026-09-22-23-58-40", "Tuesday, September 22, "
+                                   "2026 11:58:40 PM KST", "hw1.ipynb", name="Park Jiho"))
+    attempt("2023003", "2026-09-24-09-10-00", "Thursday, September 24, 2026 9:10:00 AM KST",
+            None, name="Park Jiho", comments="I worked with 2023101 on the XOR part.")
+    # kim_mj: an underscore username, otter's grader.export() zip, a receipt saved with a
+    # BOM and CRLF, handed in two days after the deadline (demo: 2026-09-23T23:59+09:00).
+    export = io.BytesIO()
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("hw1.ipynb", FIXED_TIME),
+                         nbformat.writes(filled(CORRECT)))
+        archive.writestr(zipfile.ZipInfo(".OTTER_LOG", FIXED_TIME), b"\x80\x04log")
+    attempt("kim_mj", "2026-09-25-13-00-00", "Friday, September 25, 2026 1:00:00 PM KST",
+            "hw1_2026_09_25T13_00_00_000000.zip", name="Kim Minjun", bom=True
+            ).write_bytes(export.getvalue())
+    # lee_sy_2: a UK-locale receipt, one day late but with an extension (extensions.csv)
+    nbformat.write(filled(MISSING_LAST),
+                   attempt("lee_sy_2", "2026-09-24-18-30-00", "Thursday, 24 September 2026 "
+                           "18:30:00 o'clock KST", "Homework 1 (1).ipynb", name="Lee Seoyeon",
+                           text="Extension granted by email on 9/22."))
     # untouched skeleton
     shutil.copy(STUDENT, OUT / "2023004.ipynb")
     # broken: cut off in the middle of the JSON

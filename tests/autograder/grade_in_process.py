@@ -4,7 +4,8 @@ Used by ``test_grader_session.py``: grading must not run inside the test's own p
 
     python grade_in_process.py SPEC.json
 
-SPEC: {"grader": path or null (HW1's), "reference": path or null, "notebooks": [paths],
+SPEC: {"root": a project root holding solutions/hw1/ (assignment.toml, graders.py,
+reference.py) and assignments/hw1/, or null (this checkout's), "notebooks": [paths],
 "seed": int}. Prints {"results": [records], "sessions": [id of the grader session per
 notebook]}.
 """
@@ -25,10 +26,8 @@ LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=30, startup_s
 
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
-    assignment = Assignment.find("hw1")
-    if spec.get("grader"):
-        grader = Path(spec["grader"])
-        assignment = Assignment("hw1", grader, Path(spec["reference"]), grader.parent / "public")
+    assignment = Assignment.find("hw1", Path(spec["root"])) if spec.get("root") \
+        else Assignment.find("hw1")
     results, sessions = [], []
     for path in spec["notebooks"]:
         submission = Submission(Path(path).stem, Path(path))

@@ -572,7 +572,7 @@ READ_SECRETS = dedent('''
         if correct(namespace):
             globals().update({k: v for k, v in namespace.items() if not k.startswith("__")})
 
-    candidates = ["/work/main/solutions/hw1/reference.py", "/work/main/autograder/graders/hw1.py",
+    candidates = ["/work/main/solutions/hw1/reference.py", "/work/main/solutions/hw1/graders.py",
                   "/work/main/solutions/hw1/hw1-master.ipynb", "/work/main/grading/hw1/gradebook.csv",
                   "/proc/1/root/work/main/solutions/hw1/reference.py",
                   "/proc/self/root/work/main/solutions/hw1/reference.py"]
@@ -580,7 +580,7 @@ READ_SECRETS = dedent('''
     for pid in pids:
         for sub in ("cwd", "root"):
             for tail in ("solutions/hw1/reference.py", "work/main/solutions/hw1/reference.py",
-                         "autograder/graders/hw1.py"):
+                         "solutions/hw1/graders.py"):
                 candidates.append(f"/proc/{pid}/{sub}/{tail}")
         candidates.append(f"/proc/{pid}/environ")
     for path in candidates:
@@ -712,7 +712,7 @@ TAMPER_SUBMISSIONS = dedent('''
                         touched.append(path)
                     except Exception:
                         pass
-    for path in ("/work/main/solutions/hw1/reference.py", "/work/main/autograder/graders/hw1.py"):
+    for path in ("/work/main/solutions/hw1/reference.py", "/work/main/solutions/hw1/graders.py"):
         try:
             os.remove(path)
             touched.append(path)
@@ -827,7 +827,7 @@ HUGE_ARRAY = dedent('''
     import numpy as np
 
     def mean_squared_error(y_hat, y):
-        return np.zeros(6_600_000)  # 52.8 MB of float64
+        return np.zeros(1_200_000)  # 9.6 MB of float64, 12.8 MB as a reply: over the 8 MiB cap
 ''')
 
 SEGFAULT_TOP = "import ctypes\nctypes.string_at(0)\n"
@@ -1081,7 +1081,8 @@ ATTACKS = [
        "ref", DEEP_NESTED, scores={"perceptron": 10, "sigmoid_cross_entropy": 0, "softmax": 0},
        feedback=(("sigmoid_cross_entropy", "value nested too deeply"),
                  ("softmax", "nested too deeply"))),
-    _a("r-huge-array", "a 50 MB return value fails that function's tests only",
+    # (10 MB, not 50: encoding 50 MB took over the 1 s call limit on a loaded machine)
+    _a("r-huge-array", "a 10 MB return value fails that function's tests only",
        "ref", HUGE_ARRAY, scores={"mean_squared_error": 0},
        feedback=(("mean_squared_error", "exceeds the 8388608-byte limit"),)),
     _a("r-segfault-top", "a segfault at top level costs that cell only", "ref", SEGFAULT_TOP,
@@ -1327,7 +1328,10 @@ def check_attack(batch: Batch, attack: Attack) -> None:
     want = expected_scores(attack, batch)
     holes = [line for line in (*result.cells, *result.notes) if "HOLE" in line]
     assert not holes, f"{attack.sid}: the attack reports success: {holes}"
-    assert result.status == attack.status, (result.status, result.message, result.cells)
+    # an attack that only has to earn nothing may also use up its time limit on a loaded
+    # machine (a CI run saw the naive fork bomb end as "timeout"): still earns nothing
+    allowed = {attack.status, "timeout"} if attack.at_most_base else {attack.status}
+    assert result.status in allowed, (result.status, result.message, result.cells)
     if attack.at_most_base:
         above = {q: (scores[q], want[q]) for q in want if scores[q] > want[q]}
         assert not above, f"{attack.sid} earned more than its honest score: {above}"

@@ -36,7 +36,8 @@ def deep_json() -> str:
 
 
 def many_cells(count: int) -> str:
-    cells = [{"cell_type": "raw", "source": "1", "metadata": {}}] * count
+    cells = [{"cell_type": "code", "source": "1", "metadata": {}, "outputs": [],
+              "execution_count": None}] * count
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
 
 
@@ -143,6 +144,8 @@ def test_student_caused_problems_are_invalid_or_graded_never_error(folder_batch)
     status = {r["student_id"]: r["status"] for r in _rows(out)}
     assert status["deep"] == "invalid"
     assert status["cells"] == "invalid"
+    cells = json.loads((out / "cells" / "results.json").read_text())
+    assert "over the limit" in cells["extra_data"]["message"]
     assert status["expression"] in ("graded", "invalid")
     assert "error" not in status.values(), status
 

@@ -25,7 +25,7 @@ EXAMPLE = PROJECT_ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
 ENGINE = sorted(f"autograder/{p.name}" for p in (PROJECT_ROOT / "autograder").glob("*.py"))
 EXPECTED = sorted([
     "README.md", "setup.sh", "run_autograder", "pyproject.toml", *ENGINE,
-    "autograder/graders/__init__.py", "autograder/graders/pytest.ini", "autograder/graders/hw1.py",
+    "autograder/grading.ini", "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
     "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
 ])
 
@@ -50,7 +50,7 @@ def test_the_scripts_are_executable_and_say_what_they_install(bundle):
         setup = archive.read("setup.sh").decode()
         run = archive.read("run_autograder").decode()
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
-    assert not modes["autograder/graders/hw1.py"] & stat.S_IXUSR
+    assert not modes["solutions/hw1/graders.py"] & stat.S_IXUSR
     assert "apt-get install -y -qq bubblewrap python3-venv" in setup
     assert 'pip install --quiet -e "$SOURCE"' in setup
     assert "grade hw1 " in run and "--hide-test-names" not in run
@@ -93,3 +93,22 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
+
+
+def test_setup_sh_installs_the_assignments_declared_packages():
+    from autograder.bundle import _install_packages
+
+    assert _install_packages(()) == ""
+    assert _install_packages(("tqdm>=4.60", "h5py")) == (
+        '"$VENV/bin/python" -m pip install --quiet \'tqdm>=4.60\' h5py\n')
+
+
+def test_each_assignment_bundles_only_its_own_folder(tmp_path):
+    """hw2's zip carries hw2's manifest (its limits), graders, reference and data, no hw1."""
+    with zipfile.ZipFile(build_bundle("hw2", tmp_path)) as archive:
+        names = archive.namelist()
+        run = archive.read("run_autograder").decode()
+    assert {"solutions/hw2/assignment.toml", "solutions/hw2/graders.py",
+            "solutions/hw2/reference.py", "assignments/hw2/digits.npz"} <= set(names)
+    assert not [n for n in names if "hw1" in n or "examples" in n or n.endswith(".ipynb")]
+    assert "grade hw2 " in run

@@ -513,3 +513,34 @@ def test_unsupported_type_names_are_redacted():
     from autograder.protocol import Unsupported
 
     assert describe(Unsupported("0.12345")) == "Unsupported type #"
+
+
+# --------------------------------------------------------------------------- partial credit
+
+
+def test_credit_by_rel_error_gives_full_half_or_none_per_case():
+    from autograder.checks import PartialCredit, credit_by_rel_error
+
+    credit_by_rel_error([1e-9, 5e-8], what="`g`")  # all below 1e-7: no failure
+    with pytest.raises(PartialCredit) as caught:
+        credit_by_rel_error([1e-9, 1e-6, 1e-2, float("nan")], what="`g`")
+    assert caught.value.fraction == pytest.approx((1 + 0.5 + 0 + 0) / 4)
+    message = str(caught.value)
+    assert "2 of 4 cases are wrong" in message and "1 of 4 cases are only close" in message
+    assert "e-06" not in message and "0.01" not in message  # no error values shown
+
+
+def test_a_partial_outcome_earns_its_fraction_of_the_points():
+    from autograder.results import TestOutcome
+
+    assert TestOutcome("t", "q", 8.0, False, "close", partial=0.5).points == 4.0
+    assert TestOutcome("t", "q", 8.0, False, "wrong").points == 0.0
+    assert TestOutcome("t", "q", 8.0, True).points == 8.0
+
+
+def test_rel_error_is_cs231n_s():
+    from autograder.checks import rel_error
+
+    assert rel_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+    assert rel_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
+    assert rel_error(np.array([1e-12]), np.array([0.0])) == pytest.approx(1e-4)  # 1e-8 floor

@@ -38,4 +38,4 @@ def test_bundle_writes_the_zip_and_refuses_an_unknown_assignment(tmp_path):
     run = autograder("bundle", "hw1", "--out", tmp_path)
     assert run.returncode == 0 and (tmp_path / "hw1-gradescope-autograder.zip").is_file()
     run = autograder("bundle", "nosuch", "--out", tmp_path)
-    assert run.returncode == 2 and run.stdout.startswith("autograder: error: no graders")
+    assert run.returncode == 2 and run.stdout.startswith("autograder: error: no assignment")

@@ -64,7 +64,7 @@ def test_a_worker_killed_mid_run_costs_a_retry_not_a_result(tmp_path: Path) -> N
         nbformat.write(nb, subs / f"s{i:02d}.ipynb")
     killed: list[int] = []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         lock = threading.Lock()
 
         def kill_a_busy_worker(result) -> None:

@@ -29,16 +29,21 @@ def notebook(path: Path, source: str) -> Path:
     return path
 
 
+def assignment_root(tmp_path: Path, graders: str, questions: str) -> Path:
+    """A project root with one assignment, hw1, graded by ``graders``."""
+    home = tmp_path / "root" / "solutions" / "hw1"
+    home.mkdir(parents=True)
+    (tmp_path / "root" / "assignments" / "hw1").mkdir(parents=True)
+    (home / "assignment.toml").write_text(f"[questions]\n{questions}\n")
+    (home / "graders.py").write_text(graders)
+    (home / "reference.py").write_text("SECRET = 1\n")
+    return tmp_path / "root"
+
+
 def grade_in_one_process(tmp_path: Path, notebooks: list[Path], seed: int = 11,
-                         grader: Path | None = None) -> dict:
+                         root: Path | None = None) -> dict:
     spec = tmp_path / f"spec-{len(list(tmp_path.glob('spec-*')))}.json"
-    reference = None
-    if grader is not None:
-        reference = grader.with_name("reference.py")
-        reference.write_text("SECRET = 1\n")
-        (grader.parent / "public").mkdir(exist_ok=True)
-    spec.write_text(json.dumps({"grader": str(grader) if grader else None,
-                                "reference": str(reference) if reference else None,
+    spec.write_text(json.dumps({"root": str(root) if root else None,
                                 "notebooks": [str(p) for p in notebooks], "seed": seed}))
     done = subprocess.run([sys.executable, str(HERE / "grade_in_process.py"), str(spec)],
                           capture_output=True, text=True, timeout=600, check=False)
@@ -100,11 +105,9 @@ def test_counts(student, module_list, session_list):
 
 
 def test_fixtures_of_every_scope_are_set_up_per_submission(tmp_path: Path) -> None:
-    grader = tmp_path / "graders" / "hw1.py"
-    grader.parent.mkdir()
-    grader.write_text(GRADER_WITH_SCOPES)
+    root = assignment_root(tmp_path, GRADER_WITH_SCOPES, "perceptron = 2")
     subs = [notebook(tmp_path / f"s{i}.ipynb", RIGHT) for i in range(3)]
-    run = grade_in_one_process(tmp_path, subs, grader=grader)
+    run = grade_in_one_process(tmp_path, subs, root=root)
     for record in run["results"]:
         assert record["status"] == "graded", record["message"]
         assert [t["passed"] for t in record["tests"]] == [True, True], record["extra"]
@@ -124,11 +127,9 @@ def test_perceptron(student):
 
 
 def test_a_grader_that_cannot_be_collected_is_an_error_per_submission(tmp_path: Path) -> None:
-    grader = tmp_path / "graders" / "hw1.py"
-    grader.parent.mkdir()
-    grader.write_text(BROKEN_COLLECTION)
+    root = assignment_root(tmp_path, BROKEN_COLLECTION, "perceptron = 1")
     subs = [notebook(tmp_path / f"s{i}.ipynb", RIGHT) for i in range(2)]
-    run = grade_in_one_process(tmp_path, subs, grader=grader)
+    run = grade_in_one_process(tmp_path, subs, root=root)
     for record in run["results"]:
         assert record["status"] == "error"
         assert "hidden graders are broken" in record["message"]

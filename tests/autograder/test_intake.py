@@ -45,10 +45,20 @@ def test_blackboard_latest_attempt_is_graded_and_others_listed(tmp_path):
     assert "2026-09-20-21-05-11" in " ".join(sub.notes)
 
 
-def test_blackboard_latest_attempt_without_notebook_is_a_named_problem(tmp_path):
+def test_blackboard_latest_attempt_without_notebook_grades_the_earlier_one(tmp_path):
     stem = "HW1_2023009_attempt_"
     src = make(tmp_path / "in", f"{stem}2026-09-20-21-05-11_hw1.ipynb",
                f"{stem}2026-09-21-10-00-00_hw1.py", f"{stem}2026-09-21-10-00-00.txt")
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.student_id == "2023009" and sub.path.name.endswith("11_hw1.ipynb")
+    notes = " ".join(sub.notes)
+    assert "2026-09-21-10-00-00 not graded" in notes and "hw1.py" in notes
+
+
+def test_blackboard_without_any_notebook_is_a_named_problem(tmp_path):
+    stem = "HW1_2023009_attempt_"
+    src = make(tmp_path / "in", f"{stem}2026-09-21-10-00-00_hw1.py",
+               f"{stem}2026-09-21-10-00-00.txt")
     [sub] = find_submissions(src, tmp_path / "work")
     assert sub.student_id == "2023009" and sub.path is None
     assert "2026-09-21-10-00-00" in sub.problem and "hw1.py" in sub.problem
@@ -94,11 +104,11 @@ def test_missing_source_is_an_error_naming_it(tmp_path):
         find_submissions(tmp_path / "nowhere", tmp_path / "work")
 
 
-def test_odd_student_names_are_made_safe_and_flagged(tmp_path):
+def test_odd_student_names_get_a_readable_id_and_are_graded(tmp_path):
     src = make(tmp_path / "in", "John Smith (1).ipynb")
     [sub] = find_submissions(src, tmp_path / "work")
-    assert "/" not in sub.student_id and " " not in sub.student_id
-    assert "student id" in sub.problem
+    assert sub.student_id == "John_Smith" and not sub.problem
+    assert "derived from the name 'John Smith (1)'" in sub.notes[0]
 
 
 def test_blackboard_usernames_with_underscores_come_from_the_receipt(tmp_path):

@@ -43,7 +43,7 @@ def test_check_command_passes_on_the_repository():
 
 
 def _copy_tree(root):
-    for path in [MASTER, *GENERATED]:
+    for path in [MASTER, MASTER.with_name("assignment.toml"), *GENERATED]:
         target = root / path.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
@@ -132,9 +132,19 @@ def test_reference_validation_rejects_bad_solutions(build_module, extra, message
     with pytest.raises(
         build_module.BuildError, match=message.replace("[", r"\[").replace("]", r"\]")
     ):
-        build_module._validate_reference(text, HW1, build_module.REFERENCE_NAMES[HW1])
+        build_module._validate_reference(text, HW1, tuple(SPEC_NAMES))
 
 
 def test_reference_names_match_the_spec(build_module):
-    """The build enforces exactly the spec's names for hw1."""
-    assert set(build_module.REFERENCE_NAMES[HW1]) == set(SPEC_NAMES)
+    """The manifest makes the build enforce exactly the spec's names for hw1."""
+    manifest = build_module.read_manifest(build_module.Paths(HW1, REPO))
+    assert set(manifest.reference_names) == set(SPEC_NAMES)
+
+
+def test_master_points_match_the_manifest(build_module):
+    """Points live in assignment.toml; the master's BEGIN QUESTION cells must agree."""
+    import nbformat
+
+    manifest = build_module.read_manifest(build_module.Paths(HW1, REPO))
+    points = build_module.master_points(nbformat.read(MASTER, as_version=4))
+    assert points == dict(manifest.questions)

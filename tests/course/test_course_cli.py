@@ -16,6 +16,7 @@ from course.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 TERM = REPO / "course" / "examples"
+STUDENTS = [*(f"20230{n:02d}" for n in range(1, 9)), "kim_mj", "lee_sy_2"]
 OUTPUTS = ("final_grades.csv", "summary.md", "histogram.png", "blackboard_upload.csv")
 
 
@@ -54,7 +55,7 @@ def test_example_term_writes_every_output(example_out: tuple[Path, str]) -> None
     for name in OUTPUTS:
         assert (out / name).is_file(), name
     assert sorted(p.name for p in (out / "breakdown").iterdir()) == [
-        f"20230{n:02d}.md" for n in range(1, 9)
+        f"{student}.md" for student in STUDENTS
     ]
     assert (out / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -68,9 +69,11 @@ def test_example_term_exact_totals(example_out: tuple[Path, str]) -> None:
     2023008: no hw1 row -> 0; 8 + 8.75 + 12.5 + 2 + 2.5 - 6 x 0.5 = 30.75 -> F
     """
     out, _ = example_out
-    with (out / "final_grades.csv").open(newline="") as handle:
+    assert (out / "final_grades.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Korean Excel
+    with (out / "final_grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert list(rows) == [f"20230{n:02d}" for n in range(1, 9)]
+    assert list(rows) == STUDENTS
+    assert [rows[s]["total"] for s in ("kim_mj", "lee_sy_2")] == ["69.85", "63.75"]
     assert [rows[s]["total"] for s in ("2023001", "2023002", "2023007", "2023008")] == [
         "96.25", "90.00", "72.70", "30.75",
     ]  # fmt: skip
@@ -107,9 +110,10 @@ def test_summary_has_the_distribution(example_out: tuple[Path, str]) -> None:
     out, _ = example_out
     text = (out / "summary.md").read_text()
     for row in (
-        "| A+ | 1 | 12.50% |",
-        "| C0 | 2 | 25.00% |",
-        "| F | 2 | 25.00% |",
+        "| A+ | 1 | 10.00% |",
+        "| C0 | 2 | 20.00% |",
+        "| F | 2 | 20.00% |",
+        "| D+ | 1 | 10.00% |",
         "| B0 | 0 | 0.00% |",
     ):
         assert row in text
@@ -119,7 +123,8 @@ def test_summary_has_the_distribution(example_out: tuple[Path, str]) -> None:
 def test_blackboard_upload_quotes_every_field(example_out: tuple[Path, str]) -> None:
     out, _ = example_out
     lines = (out / "blackboard_upload.csv").read_text().splitlines()
-    assert lines[0].startswith('"Username","Homework",')
+    assert lines[0].startswith('"Username","Homework [Total Pts: 20 Score]",')
+    assert lines[0].endswith('"Final Total [Total Pts: 100 Score]","Final Letter Grade"')
     assert lines[2] == '"2023002","17.00","19.00","23.00","23.00","4.00","4.50","0.50","90.00","A0"'
     assert all(re.fullmatch(r'"[^"]*"(,"[^"]*")*', line) for line in lines)
 
@@ -156,7 +161,7 @@ def test_bad_input_exit_2_and_nothing_written(
         errors[1]
         == f"{term / 'attendance.csv'}:2: column 'absences': 'x' is not a whole number >= 0"
     )
-    assert errors[-1] == "9 input problem(s); nothing was written."  # 2 cells + 7 students absent
+    assert errors[-1] == "11 input problem(s); nothing was written."  # 2 cells + 9 absent
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["term"]  # no staging directory left
 

@@ -78,11 +78,11 @@ BAD_INPUTS: dict[str, tuple[dict[str, Callable[[str], str]], list[Problem]]] = {
     ),
     "unknown-student": (
         {"scores": append("2023099,1,1,1,1")},
-        [("scores.csv", 10, "student_id", "'2023099' is not in the roster")],
+        [("scores.csv", 12, "student_id", "'2023099' is not in the roster")],
     ),
     "duplicate-row": (
         {"scores": append("2023005,82,86,88,95")},
-        [("scores.csv", 10, "student_id", "duplicate row for '2023005' (first on line 6)")],
+        [("scores.csv", 12, "student_id", "duplicate row for '2023005' (first on line 6)")],
     ),
     "missing-column": (
         {"scores": drop_last_column},
@@ -160,7 +160,7 @@ BAD_INPUTS: dict[str, tuple[dict[str, Callable[[str], str]], list[Problem]]] = {
     ),
     "roster-duplicate": (
         {"roster": append("2023001,Kim Again")},
-        [("roster.csv", 10, "student_id", "duplicate row for '2023001' (first on line 2)")],
+        [("roster.csv", 12, "student_id", "duplicate row for '2023001' (first on line 2)")],
     ),
     "roster-empty-name": (
         {"roster": replace("2023008,Lim Jiwoo", "2023008,")},
@@ -215,7 +215,7 @@ def test_unsafe_student_id_is_rejected(cose474: Policy, term: Term) -> None:
     """A student id names the breakdown file, so '../x' is refused."""
     files = term(roster=append("../x,Evil"))
     problems = problems_of(lambda: load(cose474, files))
-    assert problems[0][:3] == ("roster.csv", 10, "student_id")
+    assert problems[0][:3] == ("roster.csv", 12, "student_id")
     assert problems[0][3].startswith("'../x' is not a usable student id")
 
 
@@ -284,7 +284,7 @@ def test_missing_counts_zero_when_the_policy_says_so(cose474: Policy, term: Term
     )
     inputs = load(policy, files)
     assert inputs.quizzes["2023002"][-1] is None
-    assert "2023008" not in inputs.quizzes
+    assert "lee_sy_2" not in inputs.quizzes  # the last row
 
 
 def test_late_days_file(cose474: Policy, term: Term, tmp_path: Path) -> None:
@@ -312,10 +312,19 @@ def test_late_days_file(cose474: Policy, term: Term, tmp_path: Path) -> None:
 def test_late_days_without_a_penalty_is_refused(
     cose474: Policy, term: Term, tmp_path: Path
 ) -> None:
-    """cose474 has no late penalty: a late-days file would silently change nothing."""
+    """Without a late penalty a late-days file would silently change nothing."""
+    policy = dataclasses.replace(
+        cose474,
+        components=tuple(
+            dataclasses.replace(c, late_penalty_per_day=Fraction(0), max_late_days=None)
+            if c.source is Source.HOMEWORK
+            else c
+            for c in cose474.components
+        ),
+    )
     late = tmp_path / "late_days.csv"
     late.write_text("student_id,hw1\n2023001,2\n")
-    assert problems_of(lambda: load(cose474, term(), late_days=late)) == [
+    assert problems_of(lambda: load(policy, term(), late_days=late)) == [
         (
             "late_days.csv",
             None,

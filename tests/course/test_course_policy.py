@@ -28,7 +28,9 @@ def test_cose474_matches_the_syllabus(cose474: Policy) -> None:
         "participation": (5, Source.SCORES, 100),
     }
     assert cose474.component_for(Source.QUIZZES).drop_lowest == 0  # type: ignore[union-attr]
-    assert cose474.component_for(Source.HOMEWORK).late_penalty_per_day == 0  # type: ignore[union-attr]
+    homework = cose474.component_for(Source.HOMEWORK)
+    assert homework is not None
+    assert (homework.late_penalty_per_day, homework.max_late_days) == (10, 3)
     assert cose474.attendance is not None
     assert (cose474.attendance.deduction_per_absence, cose474.attendance.max_absences) == (
         Fraction(1, 2),
@@ -135,7 +137,7 @@ BAD_POLICIES = {
             'source = "scores"\nmax_points = 100\ndrop_lowest = 1',
         ),
         "components.midterm.drop_lowest",
-        "must be >= 0 and only for a quizzes component",
+        "must be >= 0 and only for a quizzes or homework component",
     ),
     "negative-deduction": (
         edit("deduction_per_absence = 0.5", "deduction_per_absence = -0.5"),

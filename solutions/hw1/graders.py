@@ -1,9 +1,9 @@
 """Hidden graders for HW1: perceptrons, forward propagation and cost functions.
 
-The contract is ``specs/hw1.md``. Conventions of this file:
+The contract is the course's HW1 spec; points per question are in ``assignment.toml``. Conventions of this file:
 
 * Every test carries exactly one ``question`` marker; the points of the tests
-  of a question add up to ``QUESTIONS[qid]`` (the engine verifies this).
+  of a question add up to its points in ``assignment.toml`` (the engine verifies this).
 * Inputs are drawn fresh from the per-test ``rng`` (seeded from the run's
   recorded seed); expected values come from the trusted ``reference`` module
   in float64. Cases are drawn so that the answer is well defined: no
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.cases import column, draw, expected, expected_float, one_hot
 from autograder.checks import (
     GradingFailure,
     as_array,
@@ -50,51 +51,16 @@ from autograder.checks import (
     expect_within,
 )
 
-QUESTIONS = {
-    "perceptron": 15,
-    "sigmoid": 10,
-    "neural_network": 25,
-    "mean_squared_error": 10,
-    "sigmoid_cross_entropy": 15,
-    "softmax": 10,
-    "softmax_cross_entropy": 15,
-}
-
 question = pytest.mark.question
 
 BITS = ((0, 0), (0, 1), (1, 0), (1, 1))
 LECTURE_SIZES = (784, 15, 10)
 OTHER_SIZES = ((3, 4, 2), (1, 1, 1), (20, 7, 5))
-FORWARD_TIMEOUT = 10.0  # seconds per call at the lecture's size; loops are allowed
 
 # The lecture's squared-error example (the slide prints 1.67; the sum is 1.58).
 LECTURE_PREDICTION = np.array([0.1, 0.2, 0.3, 0.2, 0.1, 0.8, 0.1, 0.2, 0.3, 0.1]).reshape(10, 1)
 LECTURE_TARGET = np.eye(10)[:, [1]]
 LECTURE_SQUARED_ERROR = 1.58
-
-
-def expected(function: Callable[..., Any], *args: Any) -> Any:
-    """Call a reference function; over/underflow in ``exp`` is expected, not an error."""
-    with np.errstate(over="ignore", under="ignore"):
-        return function(*args)
-
-
-def expected_float(function: Callable[..., Any], *args: Any) -> float:
-    """A reference cost or scalar as a float (a size-1 array or NumPy scalar is fine)."""
-    return np.asarray(expected(function, *args), dtype=np.float64).item()
-
-
-def draw(make: Callable[[], Any], accept: Callable[[Any], bool], tries: int = 1000) -> Any:
-    """Draw ``make()`` until ``accept`` holds (a grader bug if it never does)."""
-    for _ in range(tries):
-        candidate = make()
-        if accept(candidate):
-            return candidate
-    raise RuntimeError("could not draw an acceptable test case")
-
-
-def column(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).reshape(-1, 1)
 
 
 # --------------------------------------------------------------------------- perceptron
@@ -304,8 +270,9 @@ def sizes_label(sizes: tuple[int, int, int]) -> str:
 
 
 def call_forward(student, name: str, sizes: tuple[int, ...], *args: Any) -> Any:
-    timeout = FORWARD_TIMEOUT if sizes == LECTURE_SIZES else None
-    return student.call(name, *args, timeout=timeout)
+    """At the lecture's size a call has the manifest's ``forward`` budget (loops are allowed)."""
+    budget = "forward" if sizes == LECTURE_SIZES else None
+    return student.call(name, *args, budget=budget)
 
 
 @question("neural_network", points=4)
@@ -399,12 +366,6 @@ def test_predict_values(student, reference, rng):
 
 
 # --------------------------------------------------------------------------- cost functions
-
-
-def one_hot(rng: np.random.Generator, n: int) -> np.ndarray:
-    target = np.zeros((n, 1))
-    target[rng.integers(0, n), 0] = 1.0
-    return target
 
 
 def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -1,0 +1,75 @@
+"""Per-assignment Blackboard upload headers, and Gradescope's results.json conventions."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from autograder.lms import write_assignment_upload
+from autograder.results import SubmissionResult, TestOutcome
+
+# Shaped like Blackboard Learn's "Work Offline > Download" of the full Grade Center.
+GRADE_CENTER_HEADER = ["Last Name", "First Name", "Username", "Student ID", "Last Access",
+                       "Availability", "Weighted Total [Total Pts: up to 0] |1101",
+                       "Total [Total Pts: up to 200 Score] |1100",
+                       "HW1 [Total Pts: 100 Score] |123456",
+                       "Midterm [Total Pts: 50 Score] |123457"]
+GRADE_CENTER_ROWS = [
+    ["Kim", "Minjun", "kim_mj", "2023001", "2026-10-02 10:00:00", "Available", "", "", "", ""],
+    ["박", "지호", "2023002", "2023002", "2026-10-02 11:00:00", "Available", "", "", "", ""],
+]
+
+
+def grade_center(path, *, tab: bool) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t" if tab else ",", quoting=csv.QUOTE_ALL)
+    writer.writerows([GRADE_CENTER_HEADER, *GRADE_CENTER_ROWS])
+    path.write_bytes(buffer.getvalue().encode("utf-16" if tab else "utf-8"))
+
+
+def gradebook(out) -> None:
+    out.mkdir()
+    (out / "gradebook.csv").write_text(
+        "student_id,status,score,max_score,q1,submitted_at,late_days\n"
+        "kim_mj,graded,85,100,85,,\n2023002,graded,70.5,100,70.5,,\nnot_enrolled,graded,1,100,1,,\n")
+
+
+@pytest.mark.parametrize("tab", [False, True], ids=["csv", "xls-utf16-tab"])
+def test_upload_uses_the_grade_centers_exact_headers(tmp_path, tab):
+    center, out = tmp_path / ("gc.xls" if tab else "gc.csv"), tmp_path / "out"
+    grade_center(center, tab=tab)
+    gradebook(out)
+    path, skipped = write_assignment_upload(out, "hw1", center)
+    assert path.name == ("blackboard_upload.xls" if tab else "blackboard_upload.csv")
+    raw = path.read_bytes()
+    text = raw.decode("utf-16") if tab else raw.decode("utf-8")
+    assert raw.startswith(b"\xff\xfe") == tab
+    rows = list(csv.reader(io.StringIO(text), delimiter="\t" if tab else ","))
+    assert rows[0] == ["Last Name", "First Name", "Username", "Student ID",
+                       "HW1 [Total Pts: 100 Score] |123456"]
+    assert set(rows[0]) <= set(GRADE_CENTER_HEADER)
+    assert rows[1] == ["Kim", "Minjun", "kim_mj", "2023001", "85"]
+    assert rows[2] == ["박", "지호", "2023002", "2023002", "70.50"]
+    assert skipped == ["not_enrolled"]
+    first_line = text.split("\r\n")[0]
+    assert first_line.startswith('"Last Name"')  # every field quoted
+
+
+def test_without_a_matching_column_a_new_numeric_column(tmp_path):
+    center, out = tmp_path / "gc.csv", tmp_path / "out"
+    grade_center(center, tab=False)
+    gradebook(out)
+    path, _ = write_assignment_upload(out, "hw2", center)
+    header = next(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert header[-1] == "hw2 [Total Pts: 100 Score]"
+
+
+def test_gradescope_formats_and_execution_time():
+    result = SubmissionResult(
+        student_id="a", status="graded", max_score=10, questions={"q": 10.0},
+        tests=(TestOutcome("`f(0)` returns 0", "q", 10, False, "got `1`"),), seconds=2.2)
+    data = result.to_gradescope()
+    assert data["execution_time"] == 3 and data["output_format"] == "text"
+    assert data["tests"][0]["name_format"] == "md" and data["tests"][0]["output_format"] == "md"
