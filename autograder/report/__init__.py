@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..batch import safe_ids
 from ..catalog import Assignment
 from ..intake import find_submissions
 from ..store import DB_NAME, Gradebook
@@ -56,7 +57,8 @@ def compare_inputs(assignment: Assignment, submissions: Path,
     skeleton = Skeleton.from_notebook(skeleton_path, assignment.questions)
     codes = {}
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
-        for submission in find_submissions(submissions, Path(workdir)):
+        # the ids grading used: intake's, then batch.safe_ids (renamed TA files, '..', ...)
+        for submission in safe_ids(find_submissions(submissions, Path(workdir))):
             if submission.student_id in wanted and submission.path is not None:
                 codes[submission.student_id] = student_code(skeleton,
                                                             cells_of(submission.path))

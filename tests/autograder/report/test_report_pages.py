@@ -92,3 +92,19 @@ def test_a_student_called_report_does_not_take_the_reports_folder():
     fixed = safe_ids([Submission("report", None), Submission("Report", None)])
     assert all(s.student_id.lower() != "report" for s in fixed)
     assert "cannot be an id as it is" in fixed[0].notes[0]
+
+
+def test_code_is_compared_under_the_ids_grading_used(tmp_path):
+    """A file whose name is not usable as an id as it is (here a TA folder's name) is renamed
+    by the batch; the similarity check must find its code under the same new id."""
+    import nbformat
+    from report_site import COPIED, notebook
+
+    from autograder.catalog import Assignment
+    from autograder.report import compare_inputs
+
+    nbformat.write(notebook(COPIED), tmp_path / "report.ipynb")
+    nbformat.write(notebook(COPIED), tmp_path / "plain.ipynb")
+    codes, _ = compare_inputs(Assignment.find("hw1"), tmp_path, {"id-report", "plain"})
+    assert sorted(codes) == ["id-report", "plain"]
+    assert codes["id-report"]["neural_network"].prints == codes["plain"]["neural_network"].prints
