@@ -68,15 +68,20 @@ def load_deadlines(deadline: str, extensions: Path | None,
     return Deadlines(default, found), server
 
 
-def read_extensions(path: Path, default_zone: tzinfo | None) -> dict[str, datetime]:
-    """``student_id,deadline`` rows; any bad row is an error naming the line."""
+def read_csv_rows(path: Path) -> list[list[str]]:
+    """A TA's CSV file (UTF-8, with or without a BOM) as rows; unreadable: an error naming it."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise AutograderError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise AutograderError(f"{path}: not UTF-8 text; save it as \"CSV UTF-8\"") from None
-    rows = list(csv.reader(text.splitlines()))
+    return list(csv.reader(text.splitlines()))
+
+
+def read_extensions(path: Path, default_zone: tzinfo | None) -> dict[str, datetime]:
+    """``student_id,deadline`` rows; any bad row is an error naming the line."""
+    rows = read_csv_rows(path)
     if not rows or [c.strip().lower() for c in rows[0][:2]] != ["student_id", "deadline"]:
         raise AutograderError(f"{path}:1: the header must be student_id,deadline")
     found: dict[str, datetime] = {}

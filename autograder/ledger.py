@@ -19,21 +19,20 @@ time, comments, submission text and files).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import AutograderError
 from .intake import Submission
-from .lateness import Deadlines, late_days
+from .lateness import Deadlines, late_days, read_csv_rows
 from .results import SubmissionResult, TestOutcome
+from .store import transaction
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS submitted (
@@ -68,7 +67,7 @@ def ensure(connection: sqlite3.Connection) -> None:
 def record_intake(connection: sqlite3.Connection, assignment: str,
                   submissions: Iterable[Submission]) -> None:
     ensure(connection)
-    with _transaction(connection):
+    with transaction(connection):
         connection.executemany(
             "INSERT OR REPLACE INTO submitted VALUES (?, ?, ?, ?)",
             [(assignment, s.student_id, s.submitted_at.isoformat() if s.submitted_at else None,
@@ -77,7 +76,7 @@ def record_intake(connection: sqlite3.Connection, assignment: str,
 
 def set_deadlines(connection: sqlite3.Connection, assignment: str, deadlines: Deadlines) -> None:
     ensure(connection)
-    with _transaction(connection):
+    with transaction(connection):
         connection.execute("DELETE FROM deadlines WHERE assignment = ?", (assignment,))
         rows = [("", deadlines.default), *deadlines.extensions.items()]
         connection.executemany("INSERT INTO deadlines VALUES (?, ?, ?)",
@@ -87,13 +86,7 @@ def set_deadlines(connection: sqlite3.Connection, assignment: str, deadlines: De
 
 def read_overrides(path: Path, questions: dict[str, float]) -> list[Override]:
     """``student_id,question,points,who,why``; a bad row is an error naming its line."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise AutograderError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise AutograderError(f"{path}: not UTF-8 text; save it as \"CSV UTF-8\"") from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = read_csv_rows(path)
     header = ["student_id", "question", "points", "who", "why"]
     if not rows or [c.strip().lower() for c in rows[0]] != header:
         raise AutograderError(f"{path}:1: the header must be {','.join(header)}")
@@ -128,7 +121,7 @@ def add_overrides(connection: sqlite3.Connection, assignment: str,
     new = [o for o in overrides
            if (o.points, o.who, o.why) != _key(current.get((o.student_id, o.question)))]
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with _transaction(connection):
+    with transaction(connection):
         connection.executemany(
             "INSERT INTO overrides (assignment, student_id, question, points, who, why, "
             "added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -144,16 +137,6 @@ def override_history(connection: sqlite3.Connection, assignment: str,
         "WHERE assignment = ? AND student_id = ? ORDER BY id", (assignment, student_id))
     return [Override(*row) for row in rows]
 
-
-@contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def _key(override: Override | None) -> tuple[float, str, str] | None:

@@ -127,7 +127,7 @@ class Gradebook:
             connection.execute("PRAGMA journal_mode = WAL")
             version = _schema_version(connection)
             if version == 0 and create:
-                with _transaction(connection):
+                with transaction(connection):
                     if _schema_version(connection) == 0:  # another process may have won
                         for statement in filter(str.strip, SCHEMA.split(";")):
                             connection.execute(statement)
@@ -154,7 +154,7 @@ class Gradebook:
 
     def start_run(self, assignment: str, seed: int, grader_version: str, sandbox: str,
                   argv: list[str], resumes: int | None = None) -> int:
-        with _transaction(self.connection):
+        with transaction(self.connection):
             cursor = self.connection.execute(
                 "INSERT INTO runs (assignment, started, status, seed, grader_version, sandbox, "
                 "argv, resumes) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
@@ -163,7 +163,7 @@ class Gradebook:
         return cursor.lastrowid
 
     def finish_run(self, run_id: int, status: str = "finished") -> None:
-        with _transaction(self.connection):
+        with transaction(self.connection):
             self.connection.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?",
                                     (_now(), status, run_id))
 
@@ -179,7 +179,7 @@ class Gradebook:
         """Store one grading and its tests in one transaction; return its id."""
         record = json.dumps(result.to_record(), default=str)
         assignment = self._assignment_of(run_id)
-        with _transaction(self.connection):
+        with transaction(self.connection):
             cursor = self.connection.execute(
                 "INSERT INTO results (run_id, assignment, student_id, submission_sha256, "
                 "grader_version, seed, source, status, score, max_score, message, seconds, "
@@ -197,7 +197,7 @@ class Gradebook:
         return result_id
 
     def add_reuses(self, run_id: int, result_ids: list[int]) -> None:
-        with _transaction(self.connection):
+        with transaction(self.connection):
             self.connection.executemany("INSERT OR IGNORE INTO reuses VALUES (?, ?)",
                                         [(run_id, i) for i in result_ids])
 
@@ -252,7 +252,7 @@ def exclusive(out: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+def transaction(connection: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (Ctrl-C included)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
