@@ -247,12 +247,13 @@ def differs(source: str) -> bool:
     return as_graded(source).strip() != source.strip()
 
 
-def write(folder: Path) -> list[Path]:
+def write(folder: Path, notebooks: dict[str, list[str]] | None = None) -> list[Path]:
+    """Each notebook (name -> code cells; default ``NOTEBOOKS``) as ``folder/NAME.ipynb``."""
     import nbformat
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, cells in NOTEBOOKS.items():
+    for name, cells in (NOTEBOOKS if notebooks is None else notebooks).items():
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         paths.append(folder / f"{name}.ipynb")
         nbformat.write(notebook, paths[-1])

@@ -81,16 +81,10 @@ def styles() -> dict[str, list[str]]:
 
 
 def write(folder: Path) -> list[Path]:
-    import nbformat
+    """The styles as ``folder/NAME.ipynb`` (one writer with the conformance notebooks)."""
+    from conformance_notebooks import write as write_notebooks
 
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, cells in styles().items():
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-        paths.append(folder / f"{name}.ipynb")
-        nbformat.write(notebook, paths[-1])
-    return paths
-
+    return write_notebooks(folder, styles())
 
 if __name__ == "__main__":
     for written in write(Path(sys.argv[1])):
