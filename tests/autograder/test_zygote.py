@@ -10,13 +10,10 @@ zygote itself. The taker must score 0 and the last honest notebook 100.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+from cross_submission import grade_in_order, notebook
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()
@@ -80,10 +77,6 @@ if holes:
 '''
 
 
-def notebook(*sources: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-
-
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
     source = tmp_path_factory.mktemp("subs")
@@ -95,15 +88,8 @@ def records(tmp_path_factory):
         "a5-stealer": notebook(REFERENCE, STEALER),
         "a6-honest": notebook(REFERENCE),
     }
-    for sid, nb in submissions.items():
-        nbformat.write(nb, source / f"{sid}.ipynb")
-    out = tmp_path_factory.mktemp("out")
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(source), "--out",
-                          str(out), "--jobs", "1", "--seed", "5", "--cell-timeout", "3",
-                          "--submission-timeout", "60", "--quiet"],
-                         capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return {sid: json.loads((out / sid / "results.json").read_text()) for sid in submissions}
+    return grade_in_order(submissions, source, tmp_path_factory.mktemp("out"),
+                          cell_timeout=3, submission_timeout=60, timeout=600)
 
 
 @pytest.mark.parametrize("sid, score", [("a1-leaver", 100), ("a2-taker", 0), ("a3-zygote", 100),

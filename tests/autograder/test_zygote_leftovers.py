@@ -11,13 +11,10 @@ forked from one zygote, in id order.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+from cross_submission import grade_in_order, notebook
 
 from autograder.sandbox import bubblewrap_problem
 
@@ -102,10 +99,6 @@ print("made", made)
 '''
 
 
-def notebook(*sources: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-
-
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
     if bubblewrap_problem():
@@ -120,15 +113,8 @@ def records(tmp_path_factory):
         "b6-filler": notebook(FILLER),
         "b7-honest": notebook(REFERENCE),
     }
-    for sid, nb in submissions.items():
-        nbformat.write(nb, source / f"{sid}.ipynb")
-    out = tmp_path_factory.mktemp("out")
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(source), "--out",
-                          str(out), "--jobs", "1", "--seed", "5", "--cell-timeout", "30",
-                          "--submission-timeout", "100", "--quiet"],
-                         capture_output=True, text=True, timeout=900, check=False)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return {sid: json.loads((out / sid / "results.json").read_text()) for sid in submissions}
+    return grade_in_order(submissions, source, tmp_path_factory.mktemp("out"),
+                          cell_timeout=30, submission_timeout=100, timeout=900)
 
 
 @pytest.mark.parametrize("sid, score", [("b1-leaver", 100), ("b2-taker", 0), ("b3-honest", 100),
