@@ -351,16 +351,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default=None,
                         help="the assignment (default: the one recorded in the notebook, or "
                              "recognised by its functions)")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="run in this process only: neither use nor start the check server "
+                             "that answers later checks quickly (also AUTOGRADER_CHECK_WARM=0)")
 
 
 def main(argv: Sequence[str]) -> int:
-    """``check``'s own entry point: it imports nothing of grading, so it starts fast."""
+    """``check``'s own entry point: it imports nothing of grading, so it starts fast.
+
+    It runs here; ``python -m autograder check`` first asks this user's warm check
+    server (``check_warm``), which runs this same function in a child.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m autograder check",
         description="Run the notebook, then its public (otter) checks. Exit 0 when every public "
                     "check passes, 1 otherwise, 2 when it is not a notebook with public checks.")
     add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --no-warm: already honoured by check_warm.attempt
     try:
         report = check_notebook(args.notebook, args.assignment)
     except (AutograderError, ValueError) as exc:
