@@ -7,6 +7,7 @@ notebook with public checks.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,10 @@ REFERENCE = REPO / "solutions" / "hw1" / "reference.py"
 
 
 def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The cold path (the warm one is tested in test_check_warm): no check server starts."""
     return subprocess.run([sys.executable, "-m", "autograder", "check", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+                          capture_output=True, text=True, timeout=120, cwd=REPO, check=False,
+                          env={**os.environ, "AUTOGRADER_CHECK_WARM": "0"})
 
 
 def verdicts(stdout: str) -> dict[str, str]:
