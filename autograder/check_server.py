@@ -38,6 +38,14 @@ def preload() -> None:
             __import__(module)
     with contextlib.suppress(Exception):
         check._otter_test_file()
+    with contextlib.suppress(Exception):  # nbformat builds its schema validator on first use
+        import nbformat
+
+        nbformat.validate(nbformat.v4.new_notebook())
+    with contextlib.suppress(Exception):  # the first axes load fonts and tickers: pyplot untouched
+        from matplotlib.figure import Figure
+
+        Figure().subplots(2, 2)
 
 
 def serve(folder: Path, name: str) -> int:
