@@ -69,6 +69,7 @@ def serve(folder: Path, name: str) -> int:
     lock.write(f"{os.getpid()}\n")
     lock.flush()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # remove the socket on the way out
     listener.settimeout(check_warm.idle_seconds())
     try:
         while True:
@@ -121,7 +122,8 @@ def _handle(conn: socket.socket, listener: socket.socket, stamp: str) -> bool:
         if os.fork() == 0:  # the child: runs the check in a grandchild, reports its status
             code = 1
             try:
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for signum in (signal.SIGCHLD, signal.SIGTERM):
+                    signal.signal(signum, signal.SIG_DFL)
                 listener.close()
                 code = _supervise(conn, request, fds)
             finally:
@@ -145,6 +147,10 @@ def _well_formed(request: dict) -> bool:
 
 
 def _supervise(conn: socket.socket, request: dict, fds: list[int]) -> int:
+    """Run the check once the client commits to it (until then it may still run cold)."""
+    check_warm.send_line(conn, {"ready": True})
+    if conn.recv(1) != b"g":
+        return 0
     pid = os.fork()
     if pid == 0:
         conn.close()

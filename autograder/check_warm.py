@@ -38,7 +38,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 IDLE_SECONDS = 900.0
-CONNECT_SECONDS = 2.0  # to connect and to hear which child runs the check
+CONNECT_SECONDS = 2.0  # to connect and hear that the server is ready (else: cold)
 MAX_LINE = 1 << 20
 ENVIRONMENT = dict(os.environ)  # before the cold check changes it (MPLBACKEND): the server's
 IMPORT_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE",
@@ -161,48 +161,68 @@ def attempt(argv: Sequence[str]) -> tuple[int | None, bool]:
         try:
             conn.connect(str(where / f"{server_name()}.sock"))
         except OSError:
+            conn.close()
             return None, True  # no server (or a dead one's socket): a new one replaces it
         if peer_uid(conn) != os.getuid():
+            conn.close()
             return None, False
-        return _converse(conn, argv)
-    except OSError:
+        ready = _offer(conn, argv)
+    except (OSError, ValueError):  # the server is gone or confused: nothing has run yet
+        conn.close()
         return None, True
+    if ready is not True:
+        conn.close()
+        return None, ready in ("stale", "no reply")
+    try:
+        return _committed(conn), False
     finally:
         conn.close()
 
 
-def _converse(conn: socket.socket, argv: Sequence[str]) -> tuple[int | None, bool]:
+def _offer(conn: socket.socket, argv: Sequence[str]) -> bool | str:
+    """Send the request; True when the server is ready to run it, else its refusal."""
     request = {"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ),
                "stamp": code_stamp(), "umask": _umask(),
                "streams": [_stream_mode(s) for s in (sys.stdin, sys.stdout, sys.stderr)]}
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
     payload = json.dumps(request).encode() + b"\n"
     socket.send_fds(conn, [payload[:4096]], [0, 1, 2])
     conn.sendall(payload[4096:])
-    buffer = bytearray()
-    started = read_line(conn, buffer)
-    if not started or not isinstance(started.get("pid"), int):
-        return None, bool(started and started.get("refused") == "stale")
-    child = started["pid"]
-    conn.settimeout(None)
-    previous = signal.signal(signal.SIGINT, lambda *_: _forward(child))
+    reply = read_line(conn, bytearray())
+    if not reply:
+        return "no reply"
+    return True if reply.get("ready") is True else str(reply.get("refused"))
+
+
+def _committed(conn: socket.socket) -> int:
+    """Tell the server to run the check (from here on it runs there, never also here)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    buffer, finished = bytearray(), None
     try:
-        finished = read_line(conn, buffer)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        conn.settimeout(None)
+        conn.sendall(b"g")
+        started = read_line(conn, buffer)
+        if started and isinstance(started.get("pid"), int):
+            child = started["pid"]
+            previous = signal.signal(signal.SIGINT, lambda *_: _forward(child))
+            try:
+                finished = read_line(conn, buffer)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+    except OSError:
+        finished = None
     if not finished or not isinstance(finished.get("exit"), int):
         print("autograder: error: the check server stopped during the check; run it again "
               "(or with --no-warm)", file=sys.stderr)
-        return 2, False
+        return 2
     code = finished["exit"]
     if code < 0:  # the check died of a signal: so does this process, as the cold one would
         sys.stdout.flush()
         signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
-        return 128 - code, False
-    return code, False
+        return 128 - code
+    return code
 
 
 def _forward(child: int) -> None:

@@ -164,6 +164,19 @@ def test_a_stale_server_is_not_used_and_is_replaced(folder, tmp_path):
         os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+def test_a_dead_servers_socket_means_cold_and_a_new_server(folder, tmp_path):
+    """A socket file nobody listens on (a killed server's): the check runs cold, once."""
+    shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(folder / f"{check_warm.server_name()}.sock"))
+    dead.close()
+    run = check(folder, "good.ipynb", cwd=tmp_path)
+    assert run.returncode == 0 and not was_warm(run), run.stdout + run.stderr
+    assert run.stdout.count("Public checks of good.ipynb") == 1
+    server_up(folder)
+    assert was_warm(check(folder, "good.ipynb", cwd=tmp_path))
+
+
 def test_the_server_exits_when_idle(folder, tmp_path):
     shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
     check(folder, "good.ipynb", cwd=tmp_path, AUTOGRADER_CHECK_IDLE="2")
