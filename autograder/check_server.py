@@ -138,7 +138,8 @@ def _handle(conn: socket.socket, listener: socket.socket, stamp: str) -> bool:
 
 
 def _well_formed(request: dict) -> bool:
-    return (isinstance(request.get("argv"), list) and all(isinstance(a, str) for a in request["argv"])
+    return (all(isinstance(request.get(key), list) and all(isinstance(a, str) for a in request[key])
+                for key in ("argv", "sys_argv"))
             and isinstance(request.get("cwd"), str) and isinstance(request.get("env"), dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in request["env"].items())
             and isinstance(request.get("stamp"), str) and isinstance(request.get("umask"), int)
@@ -178,6 +179,7 @@ def _run_check(request: dict, fds: list[int]) -> int:
         if sys.path and sys.path[0] == os.getcwd():  # -m put the server's folder first
             sys.path[0] = request["cwd"]  # the client's, as its own -m would
         os.chdir(request["cwd"])
+        sys.argv = list(request["sys_argv"])
         os.umask(request["umask"])
         os.environ.clear()
         os.environ.update(request["env"])

@@ -181,7 +181,8 @@ def attempt(argv: Sequence[str]) -> tuple[int | None, bool]:
 
 def _offer(conn: socket.socket, argv: Sequence[str]) -> bool | str:
     """Send the request; True when the server is ready to run it, else its refusal."""
-    request = {"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ),
+    request = {"argv": list(argv), "sys_argv": list(sys.argv), "cwd": os.getcwd(),
+               "env": dict(os.environ),
                "stamp": code_stamp(), "umask": _umask(),
                "streams": [_stream_mode(s) for s in (sys.stdin, sys.stdout, sys.stderr)]}
     payload = json.dumps(request).encode() + b"\n"

@@ -224,7 +224,7 @@ PROBE = """
 import json, socket, sys
 c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 c.connect(sys.argv[1])
-request = {"argv": ["x.ipynb"], "cwd": "/", "env": {}, "stamp": sys.argv[2], "umask": 18,
+request = {"argv": ["x.ipynb"], "sys_argv": ["x"], "cwd": "/", "env": {}, "stamp": sys.argv[2], "umask": 18,
            "streams": [{}, {}, {}]}
 try:  # the server may refuse (and close) before the request is sent
     socket.send_fds(c, [json.dumps(request).encode() + b"\\n"], [0, 1, 2])
