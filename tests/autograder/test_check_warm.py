@@ -114,8 +114,11 @@ def test_cold_and_warm_print_the_same_and_exit_the_same(folder, tmp_path):
     """Passing, failing, unreadable and mistyped: warm output and exit code equal the cold ones."""
     shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
     (tmp_path / "bad.ipynb").write_text("print('not a notebook')\n")
+    exits = nbformat.read(EXAMPLES / "2023001.ipynb", as_version=4)
+    exits.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(3)"))
+    nbformat.write(exits, tmp_path / "exits.ipynb")
     cases = [("good.ipynb",), (EXAMPLES / "2023002" / "homework1_final.ipynb",),
-             ("bad.ipynb",), ("--bogus-flag",)]
+             ("bad.ipynb",), ("--bogus-flag",), ("exits.ipynb",)]
     first = check(folder, *cases[0], cwd=tmp_path)
     assert not was_warm(first) and first.returncode == 0, first.stdout + first.stderr
     server_up(folder)
@@ -127,19 +130,21 @@ def test_cold_and_warm_print_the_same_and_exit_the_same(folder, tmp_path):
         assert (warm.stdout, warm.returncode) == (cold.stdout, cold.returncode), case
         assert without_imports(warm.stderr) == without_imports(cold.stderr), case
         codes.append(warm.returncode)
-    assert codes == [0, 1, 2, 2]
+    assert codes == [0, 1, 2, 2, 3]
     assert first.stdout == check(folder, "good.ipynb", cwd=tmp_path).stdout
 
 
 def test_a_hanging_notebook_still_times_out_when_warm(folder, tmp_path):
-    """A cell that never ends is interrupted after the cell limit; the next cells still run."""
+    """A cell that never ends is interrupted after the cell limit, as cold; the next cells run."""
     notebook = nbformat.read(EXAMPLES / "2023001.ipynb", as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
     nbformat.write(notebook, tmp_path / "hangs.ipynb")
-    check(folder, "hangs.ipynb", cwd=tmp_path)
+    check(folder, EXAMPLES / "2023001.ipynb", cwd=tmp_path)  # starts the server
     server_up(folder)
     warm = check(folder, "hangs.ipynb", cwd=tmp_path)
     assert was_warm(warm)
+    cold = check(folder, "hangs.ipynb", "--no-warm", cwd=tmp_path)
+    assert (warm.stdout, warm.returncode) == (cold.stdout, cold.returncode)
     assert warm.returncode == 0, warm.stdout + warm.stderr  # the other cells ran
     assert "cell 1" in warm.stdout and "interrupt" in warm.stdout.lower(), warm.stdout
 
