@@ -13,7 +13,7 @@ What it does, in one run:
 2. grades all of them with ``autograder.batch.grade_all`` (``--jobs``, default
    all cores; ``force=True`` into a fresh folder) while a thread samples the
    resident memory of this process and all its descendants from ``/proc``
-   every 50 ms (sum of VmRSS over the tree; peak reported);
+   every 100 ms (sum of VmRSS over the tree; peak reported);
 3. grades the same notebooks again through the Dask executor on a
    ``LocalCluster`` of ``--dask`` worker processes (``grade_all(cluster="local:N")``,
    the cluster's start included in the wall time), with the same memory sampler;
