@@ -56,15 +56,15 @@ class GradingPlugin:
 
     # ------------------------------------------------------------------ fixtures
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def student(self) -> Any:
         return self._student
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def reference(self) -> ModuleType:
         return self._reference
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def assignment(self) -> Any:
         """The ``catalog.Assignment`` being graded (its ``public_dir``, ``budgets``, ...)."""
         return self._assignment
