@@ -78,7 +78,7 @@ def serve(folder: Path, name: str) -> int:
             except TimeoutError:
                 return 0  # idle
             with conn:
-                if not _handle(conn, listener, stamp):
+                if not _handle(conn, (listener, lock), stamp):
                     return 0  # stale
     finally:
         with contextlib.suppress(OSError):
@@ -99,8 +99,12 @@ def _take(lock: Any) -> bool:
             time.sleep(0.05)
 
 
-def _handle(conn: socket.socket, listener: socket.socket, stamp: str) -> bool:
-    """One request; False when this server is stale and must exit."""
+def _handle(conn: socket.socket, servers: tuple[Any, ...], stamp: str) -> bool:
+    """One request; False when this server is stale and must exit.
+
+    ``servers`` (the listening socket, the lock) are closed in the child: a check
+    never holds the lock that lets the next server start.
+    """
     fds: list[int] = []
     try:
         conn.settimeout(REQUEST_SECONDS)
@@ -124,7 +128,8 @@ def _handle(conn: socket.socket, listener: socket.socket, stamp: str) -> bool:
             try:
                 for signum in (signal.SIGCHLD, signal.SIGTERM):
                     signal.signal(signum, signal.SIG_DFL)
-                listener.close()
+                for held in servers:
+                    held.close()
                 code = _supervise(conn, request, fds)
             finally:
                 os._exit(code)

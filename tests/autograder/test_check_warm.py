@@ -8,6 +8,7 @@ imported the check itself (``-X importtime`` lists the client's imports only).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -180,6 +181,41 @@ def test_a_dead_servers_socket_means_cold_and_a_new_server(folder, tmp_path):
     assert run.stdout.count("Public checks of good.ipynb") == 1
     server_up(folder)
     assert was_warm(check(folder, "good.ipynb", cwd=tmp_path))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat_file.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat_file.parent.name))
+    return found
+
+
+def test_a_running_check_does_not_keep_the_next_server_out(folder, tmp_path):
+    """A stale server's checks still running never hold its lock: the new server starts."""
+    notebook = nbformat.read(EXAMPLES / "2023001.ipynb", as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
+    nbformat.write(notebook, tmp_path / "hangs.ipynb")
+    shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
+    check(folder, "good.ipynb", cwd=tmp_path)
+    old = server_up(folder)
+    hanging = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "autograder", "check",
+                                "hangs.ipynb"], cwd=tmp_path, env=_env(folder), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: _children(old), "the server to take the hanging check")
+    changed = check_warm.PACKAGE / "cases.py"
+    before = changed.stat()
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    try:
+        check(folder, "good.ipynb", cwd=tmp_path)
+        wait_for(lambda: _server_pids(folder) != [old] and _alive(_server_pids(folder)[0]),
+                 "a new server while the old one's check still runs")
+    finally:
+        os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+        out, err = hanging.communicate(timeout=240)
+    assert was_warm(subprocess.CompletedProcess(hanging.args, hanging.returncode, out, err))
+    assert hanging.returncode == 0 and "interrupt" in out.lower(), out
 
 
 def test_the_server_exits_when_idle(folder, tmp_path):
