@@ -29,18 +29,28 @@ class ChannelBroken(Exception):
 
 
 class Channel:
+    """Both pipes are non-blocking on this side: a write or read is tried first and
+    waited for (``select``, with the deadline) only when the pipe is full or empty, and
+    a read takes what is there (a small frame's header and body in one system call)."""
+
     def __init__(self, request_w: int, reply_r: int, reply_cap: int) -> None:
         self.request_w = request_w
         self.reply_r = reply_r
         self.reply_cap = reply_cap
+        self._pending = bytearray()  # read, not yet returned (at most one read beyond a frame)
+        for fd in (request_w, reply_r):
+            os.set_blocking(fd, False)
 
     def send(self, message: dict[str, Any], deadline: float, watch: int | None = None) -> None:
+        if time.monotonic() >= deadline:  # as a wait would: nothing is sent past the deadline
+            raise ChannelTimeout("deadline passed")
         payload = protocol.dumps(message)
         view = memoryview(protocol.HEADER.pack(len(payload)) + payload)
         while view:
-            _wait(self.request_w, deadline, watch, write=True)
             try:
-                view = view[os.write(self.request_w, view[: 1 << 16]):]
+                view = view[os.write(self.request_w, view):]
+            except BlockingIOError:
+                _wait(self.request_w, deadline, watch, write=True)
             except OSError:
                 raise ChannelClosed("the sandbox stopped reading") from None
 
@@ -56,15 +66,25 @@ class Channel:
             raise ChannelBroken(f"the reply broke the protocol: {exc}") from None
 
     def _read_exact(self, size: int, deadline: float, watch: int | None) -> bytes:
-        chunks, remaining = [], size
-        while remaining:
-            _wait(self.reply_r, deadline, watch)
-            chunk = os.read(self.reply_r, min(remaining, 1 << 20))
+        pending = self._pending
+        while len(pending) < size:
+            try:
+                chunk = os.read(self.reply_r, max(size - len(pending), 1 << 16))
+            except BlockingIOError:
+                _wait(self.reply_r, deadline, watch)
+                continue
+            except OSError:
+                raise ChannelClosed("the sandbox's channel failed") from None
             if not chunk:
                 raise ChannelClosed("the sandbox closed its channel")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            pending += chunk
+        if len(pending) == size:  # the usual case: nothing read beyond this frame
+            data = bytes(pending)
+            pending.clear()
+            return data
+        data = bytes(pending[:size])
+        del pending[:size]
+        return data
 
     def close(self) -> None:
         """Close both pipes once; later calls do nothing."""
