@@ -15,9 +15,10 @@ What is compared, per submission:
 * status, every question's score and every test's pass/fail equal the pool's record, except
   for the attacks the suite itself calls chaotic (``at_most_base``: the naive fork bomb, the
   self-inflicted ``SIGALRM``): where their worker dies depends on timing, so on a loaded
-  machine the pool alone differs from run to run (seen: 2 vs 10 points, ``timeout`` vs
-  ``graded``); for them only what the suite accepts is compared: status ``graded`` or
-  ``timeout`` and no question above the honest ``WRONG`` score;
+  machine the pool alone differs from run to run (three pool runs of the same notebooks: the
+  fork bomb ``graded`` with 2 points, then ``timeout`` with 0 twice; the alarm 18, 18, then 16
+  points); for them only what the suite accepts is compared: status ``graded`` or ``timeout``
+  and no question above the honest ``WRONG`` score;
 * the message, notes, each test's feedback and the cell report equal the pool's, except for
   ``TIMED``: attacks whose text says *when* an interrupt or a kill landed (a hang stopped by
   SIGINT within the grace period or killed after it, a flood cut by the cell limit): there
