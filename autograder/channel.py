@@ -1,4 +1,4 @@
-"""The trusted end of the pipes to a sandbox: framed JSON with deadlines.
+"""The trusted end of the pipes to a sandbox: framed messages (``protocol``) with deadlines.
 
 Every read and write has a deadline and can also end early when a watched
 process exits (a pidfd becomes readable). Frames longer than the cap are
@@ -8,7 +8,6 @@ refused before they are read; payloads are parsed by ``protocol`` only.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import time
@@ -36,7 +35,7 @@ class Channel:
         self.reply_cap = reply_cap
 
     def send(self, message: dict[str, Any], deadline: float, watch: int | None = None) -> None:
-        payload = json.dumps(message, separators=(",", ":")).encode()
+        payload = protocol.dumps(message)
         view = memoryview(protocol.HEADER.pack(len(payload)) + payload)
         while view:
             _wait(self.request_w, deadline, watch, write=True)

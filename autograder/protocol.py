@@ -5,20 +5,24 @@ the standard library and numpy only, and it never executes, imports or
 unpickles anything it receives.
 
 Framing: every message is an 8-byte big-endian length followed by that many
-bytes of UTF-8 JSON. A reader refuses a frame longer than its cap *before*
-reading it.
+bytes: ASCII JSON, then, if the message holds arrays, one NUL byte and the
+arrays' raw bytes one after the other (the *blob*; JSON text never contains a
+raw NUL). A reader refuses a frame longer than its cap *before* reading it.
 
 Values: JSON scalars travel as themselves; everything else is a tagged object
-``{"$t": tag, ...}``. Numpy arrays travel as raw little-endian bytes in base64
-with their dtype and shape; the decoder accepts only bool, integer, unsigned,
-float and complex dtypes, checks that the byte count matches the shape, and
-builds a fresh, native, C-contiguous array. Anything else a student's function
-returns becomes ``Unsupported(type_name)`` so a grader can say what it got.
+``{"$t": tag, ...}``. A dict's keys and values travel as two lists, so no JSON
+object of a message ever has a key chosen by student code. Numpy arrays travel
+as raw little-endian bytes in the blob, named by ``"at": [offset, length]``
+beside their dtype and shape (no base64: encoding and parsing cost a copy, not
+a pass over text); the parser checks that every span lies inside the blob, and
+the decoder accepts only bool, integer, unsigned, float and complex dtypes,
+checks that the byte count matches the shape, and builds a fresh, native,
+C-contiguous array. Anything else a student's function returns becomes
+``Unsupported(type_name)`` so a grader can say what it got.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -53,9 +57,26 @@ class Unsupported:
 # --------------------------------------------------------------------------- framing
 
 
+def dumps(message: dict[str, Any]) -> bytes:
+    """One frame's payload: the JSON of ``message``, then the blob of its arrays' bytes."""
+    blob: list[Any] = []
+    size = 0
+
+    def span(raw: Any) -> list[int]:
+        nonlocal size
+        if type(raw) is not memoryview:
+            raise TypeError(f"{type(raw).__name__} is not part of the protocol")
+        blob.append(raw)
+        size += raw.nbytes
+        return [size - raw.nbytes, raw.nbytes]
+
+    text = json.dumps(message, allow_nan=True, separators=(",", ":"), default=span).encode()
+    return b"".join([text, b"\0", *blob]) if blob else text
+
+
 def write_frame(fd: int, message: dict[str, Any]) -> None:
     """Serialize ``message`` and write it to ``fd`` completely."""
-    payload = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
+    payload = dumps(message)
     data = HEADER.pack(len(payload)) + payload
     view = memoryview(data)
     while view:
@@ -85,12 +106,28 @@ def read_frame(fd: int, max_size: int = DEFAULT_MAX_FRAME) -> dict[str, Any]:
 
 
 def parse_message(payload: bytes) -> dict[str, Any]:
-    """Parse one JSON message; depth is capped before the parser recurses."""
+    """Parse one message (JSON, then the blob); depth is capped before the parser recurses.
+
+    An array's ``"at"`` span becomes ``"raw"``, a view of its bytes in the blob,
+    after checking that the span lies inside it.
+    """
+    end = payload.find(b"\0")
+    text, blob = (payload, b"") if end < 0 else (payload[:end], memoryview(payload)[end + 1:])
     limit = 2 * MAX_DEPTH + 8
-    if payload.count(b"[") + payload.count(b"{") > limit and _max_nesting(payload) > limit:  # a tagged level adds two brackets
+    if text.count(b"[") + text.count(b"{") > limit and _max_nesting(text) > limit:  # a tagged level adds two brackets
         raise ProtocolError("message is nested too deeply")
+
+    def arrays(obj: dict[str, Any]) -> dict[str, Any]:
+        if "at" in obj and obj.get("$t") in ("ndarray", "npscalar"):
+            at = obj.pop("at")
+            if (type(at) is not list or len(at) != 2 or not all(type(n) is int for n in at)
+                    or at[0] < 0 or at[1] < 0 or at[0] + at[1] > len(blob)):
+                raise ProtocolError("array data outside the message")
+            obj["raw"] = blob[at[0]:at[0] + at[1]]
+        return obj
+
     try:
-        message = json.loads(payload)
+        message = json.loads(text, object_hook=arrays)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"malformed message: {type(exc).__name__}") from None
     if not isinstance(message, dict):
@@ -154,7 +191,7 @@ def encode(value: Any, depth: int = 0) -> Any:
     if kind is dict:
         if len(value) > MAX_ITEMS or not all(type(key) is str for key in value):
             return {"$t": "unsupported", "type": "dict"}
-        return {"$t": "dict", "v": {key: encode(item, depth + 1) for key, item in value.items()}}
+        return {"$t": "dict", "k": list(value), "v": [encode(v, depth + 1) for v in value.values()]}
     return {"$t": "unsupported", "type": _type_name(kind)}
 
 
@@ -196,7 +233,7 @@ def _array_fields(array: np.ndarray) -> dict[str, Any]:
     return {
         "dtype": little.dtype.str,
         "shape": list(little.shape),
-        "b64": base64.b64encode(little.tobytes()).decode("ascii"),
+        "at": memoryview(little.reshape(-1).view(np.uint8)),  # ``dumps`` puts them in the blob
     }
 
 
@@ -214,7 +251,10 @@ def decode(data: Any, depth: int = 0) -> Any:
     if tag == "tuple":
         return tuple(decode(item, depth + 1) for item in _field(data, "v", list))
     if tag == "dict":
-        return {str(k): decode(v, depth + 1) for k, v in _field(data, "v", dict).items()}
+        keys, values = _field(data, "k", list), _field(data, "v", list)
+        if len(keys) != len(values) or not all(type(k) is str for k in keys):
+            raise ProtocolError("bad dict")
+        return {k: decode(v, depth + 1) for k, v in zip(keys, values, strict=True)}
     if tag == "float":
         text = _field(data, "v", str)
         if text not in ("nan", "inf", "-inf"):
@@ -257,8 +297,10 @@ def _decode_array(data: dict[str, Any]) -> np.ndarray:
     shape = _field(data, "shape", list)
     if len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError("bad array shape")
-    raw = base64.b64decode(_field(data, "b64", str), validate=True)
-    if len(raw) != math.prod(shape) * dtype.itemsize:
+    raw = data.get("raw")
+    if type(raw) is not memoryview:
+        raise ProtocolError("array data missing")
+    if raw.nbytes != math.prod(shape) * dtype.itemsize:
         raise ProtocolError("array data does not match its shape")
     array = np.frombuffer(raw, dtype=dtype).reshape(tuple(shape))
     return array.astype(dtype.newbyteorder("="), copy=True, order="C")

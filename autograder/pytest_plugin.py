@@ -56,15 +56,15 @@ class GradingPlugin:
 
     # ------------------------------------------------------------------ fixtures
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def student(self) -> Any:
         return self._student
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def reference(self) -> ModuleType:
         return self._reference
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")  # one per pass: all are torn down after it
     def assignment(self) -> Any:
         """The ``catalog.Assignment`` being graded (its ``public_dir``, ``budgets``, ...)."""
         return self._assignment
@@ -97,6 +97,7 @@ class GradingPlugin:
                 self.problems.append(f"{item.nodeid}: bad marker question={qid!r} points={points!r}")
                 continue
             totals[qid] += points
+            _brief_expected_failures(item)
             doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
             self.items[item.nodeid] = (doc[0] if doc else item.name, qid, float(points))
         for qid, total in totals.items():
@@ -136,3 +137,22 @@ class GradingPlugin:
 
     def expected_tests(self) -> list[str]:
         return list(self.items)
+
+
+def _brief_expected_failures(item: pytest.Item) -> None:
+    """A grader's verdict on the student (``GradingFailure``, ``StudentError``) is reported
+    by its message alone; any other failure (a grader bug) keeps pytest's traceback.
+
+    Rendering a traceback costs milliseconds (Python 3.11 parses every frame's line to
+    place its carets), and a wrong submission fails a dozen tests whose traceback only
+    repeats the message. ``repr_failure`` is the item's documented hook for this text.
+    """
+    full = item.repr_failure
+
+    def repr_failure(excinfo: pytest.ExceptionInfo[BaseException], *args: Any,
+                     **kwargs: Any) -> Any:
+        if isinstance(excinfo.value, GradingFailure | StudentError):
+            return f"{type(excinfo.value).__name__}: {excinfo.value}"
+        return full(excinfo, *args, **kwargs)
+
+    item.repr_failure = repr_failure  # type: ignore[method-assign]

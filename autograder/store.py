@@ -125,6 +125,9 @@ class Gradebook:
         try:
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA journal_mode = WAL")
+            # WAL's documented safe setting: no fsync per commit; a power cut may lose the
+            # last gradings (a resumed run grades them again), never corrupt the gradebook
+            connection.execute("PRAGMA synchronous = NORMAL")
             version = _schema_version(connection)
             if version == 0 and create:
                 with transaction(connection):

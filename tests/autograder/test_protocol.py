@@ -14,7 +14,8 @@ from autograder.protocol import ProtocolError, Unsupported, decode, encode
 
 
 def roundtrip(value):
-    return decode(json.loads(json.dumps(encode(value))))
+    """Through a whole frame's payload, as values cross the pipes."""
+    return decode(protocol.parse_message(protocol.dumps({"v": encode(value)}))["v"])
 
 
 @pytest.mark.parametrize("value", [None, True, 3, -2.5, "text", [1, [2.0]], (1, "a"),
@@ -115,9 +116,9 @@ def _made(value):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"$t": "ndarray", "dtype": "|O", "shape": [1], "b64": ""}, "not numeric"),
-    ({"$t": "ndarray", "dtype": "<f8", "shape": [3], "b64": "AAAAAAAAAAA="}, "does not match"),
-    ({"$t": "ndarray", "dtype": "<f8", "shape": [-1], "b64": ""}, "bad array shape"),
+    ({"$t": "ndarray", "dtype": "|O", "shape": [1], "raw": memoryview(b"")}, "not numeric"),
+    ({"$t": "ndarray", "dtype": "<f8", "shape": [3], "raw": memoryview(bytes(8))}, "does not match"),
+    ({"$t": "ndarray", "dtype": "<f8", "shape": [-1], "raw": memoryview(b"")}, "bad array shape"),
     ({"$t": "pickle", "v": "gASV"}, "unknown tag"),
     ({"$t": "float", "v": "1e5"}, "non-finite"),
 ], ids=["object-dtype", "short-data", "negative-shape", "unknown-tag", "fake-float"])
@@ -125,6 +126,30 @@ def test_decoder_rejects_malformed_values(data, message):
     """A reply that does not follow the protocol is refused, never guessed at."""
     with pytest.raises(ProtocolError, match=message):
         decode(data)
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"v":{"$t":"ndarray","dtype":"<f8","shape":[1],"at":[0,8]}}\0' + bytes(7),
+    b'{"v":{"$t":"ndarray","dtype":"<f8","shape":[1],"at":[-8,8]}}\0' + bytes(16),
+    b'{"v":{"$t":"ndarray","dtype":"<f8","shape":[1],"at":[0,"8"]}}\0' + bytes(8),
+    b'{"v":{"$t":"npscalar","dtype":"<f8","shape":[],"at":[9999999999,8]}}',
+], ids=["past-the-end", "negative-offset", "not-int", "no-blob"])
+def test_array_spans_outside_the_blob_are_refused(payload):
+    """A reply's array must lie inside its own frame: a bad span is a protocol error."""
+    with pytest.raises(ProtocolError, match="outside the message"):
+        protocol.parse_message(payload)
+
+
+def test_a_frame_without_arrays_is_plain_json():
+    """Messages without arrays are plain JSON text (no NUL, no blob)."""
+    assert protocol.dumps({"id": 1, "v": encode([1.5, "x"])}) == b'{"id":1,"v":[1.5,"x"]}'
+
+
+def test_student_dicts_cannot_pose_as_arrays():
+    """A student's dict with the keys of an array stays a dict: its keys never become a
+    JSON object of the message, so the parser never reads them as a span."""
+    value = {"$t": "ndarray", "dtype": "<f8", "shape": [1], "at": [0, 8], "raw": 1}
+    assert roundtrip(value) == value
 
 
 def test_depth_is_capped_before_parsing():
