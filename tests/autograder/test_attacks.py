@@ -1225,9 +1225,10 @@ def _bwrap_skip_reason() -> str | None:
     return bubblewrap_problem()
 
 
-def run_batch(subs: Path, out: Path, *,
-              no_bwrap: bool) -> tuple[str | None, dict[str, SubmissionResult]]:
+def run_batch(subs: Path, out: Path, *, no_bwrap: bool,
+              cluster: str | None = None) -> tuple[str | None, dict[str, SubmissionResult]]:
     """Grade ``subs`` in a fresh interpreter (``attacks/grade_batch.py``); (warning, records).
+    ``cluster``: on that Dask cluster (``local:2``) instead of the local pool.
 
     A fresh interpreter because (1) the forkserver and ``bubblewrap_problem()`` fix the sandbox
     mode once per process, and (2) loading the graders inside *this* pytest session trips the
@@ -1238,15 +1239,16 @@ def run_batch(subs: Path, out: Path, *,
     if no_bwrap:
         env["AUTOGRADER_NO_BWRAP"] = "1"
     done = subprocess.run([PYTHON, str(HERE / "attacks" / "grade_batch.py"), str(subs), str(out),
-                           str(records), str(SEED)], env=env, cwd=REPO, capture_output=True,
+                           str(records), str(SEED), *([cluster] if cluster else [])], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     payload = json.loads(records.read_text())
     return payload["warning"], {r["student_id"]: _record_to_result(r) for r in payload["results"]}
 
 
-def _grade_batch(mode: str, root: Path) -> Batch:
-    """Write every attack of ``mode`` plus the honest ones, grade them in ONE batch."""
+def _grade_batch(mode: str, root: Path, cluster: str | None = None) -> Batch:
+    """Write every attack of ``mode`` plus the honest ones, grade them in ONE batch
+    (on the Dask ``cluster`` if one is given, see ``test_dask_attacks``)."""
     subs, out = root / "submissions", root / "out"
     subs.mkdir(parents=True)
     abstract = f"attackdev-{uuid.uuid4().hex}"
@@ -1268,7 +1270,7 @@ def _grade_batch(mode: str, root: Path) -> Batch:
         batch = Batch(mode, {}, subs, out, venv_before=_venv_snapshot(),
                       subs_before=_tree_digest(subs))
         started = time.monotonic()
-        warning, batch.results = run_batch(subs, out, no_bwrap=mode == "nobwrap")
+        warning, batch.results = run_batch(subs, out, no_bwrap=mode == "nobwrap", cluster=cluster)
         batch.seconds = time.monotonic() - started
         if mode == "bwrap":
             assert warning is None, warning

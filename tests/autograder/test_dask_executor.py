@@ -11,11 +11,13 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from distributed import Client, LocalCluster
+from test_attacks import _descendants, _processes
 
 from autograder import cli
 from autograder.batch import grade_all
@@ -31,6 +33,7 @@ LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=30, startup_s
 RIGHT = ("def perceptron(x1, x2, w):\n"
          "    return 1 if w[0] + w[1] * x1 + w[2] * x2 >= 0 else 0\n")
 WRONG = "def perceptron(x1, x2, w):\n    return 0\n"
+NOTEBOOK_SECONDS = 2
 
 
 def summary(results) -> dict[str, tuple]:
@@ -56,39 +59,82 @@ def test_local_cluster_grades_the_examples_as_the_pool_does(tmp_path: Path) -> N
 
 
 def test_a_worker_killed_mid_run_costs_a_retry_not_a_result(tmp_path: Path) -> None:
+    """SIGKILL a Dask worker while a notebook of its submission runs in its sandbox: the
+    scheduler counts the lost task and runs it again, every submission gets one complete
+    record, and the killed worker's sandbox dies with it (bubblewrap's --die-with-parent)."""
     subs = tmp_path / "subs"
     subs.mkdir()
-    for i in range(10):
+    for i in range(10):  # the sleep: a wide window in which each grading is surely under way
         nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(RIGHT if i % 2 else WRONG)]
+        nb.cells = [nbformat.v4.new_code_cell(f"import time\ntime.sleep({NOTEBOOK_SECONDS})"),
+                    nbformat.v4.new_code_cell(RIGHT if i % 2 else WRONG)]
         nbformat.write(nb, subs / f"s{i:02d}.ipynb")
-    killed: list[int] = []
+    killed: list[list[int]] = []  # the victim's sandbox processes when it was killed
+    survivors: list[int] = []
+    lost: list[int] = []  # tasks the scheduler saw die with a worker, after the kill
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         lock = threading.Lock()
 
-        def kill_a_busy_worker(result) -> None:
+        def kill_a_grading_worker(result) -> None:
             with lock:
                 if killed:
+                    lost.append(client.run_on_scheduler(_suspicious_tasks))
                     return
                 pids = client.run(os.getpid)
-                busy = [address for address, keys in client.processing().items() if keys]
-                if busy:
-                    killed.append(pids[busy[0]])
-                    os.kill(pids[busy[0]], signal.SIGKILL)
+                deadline = time.monotonic() + 60
+                while not killed and time.monotonic() < deadline:
+                    for pid in pids.values():
+                        running = notebook_processes(pid)
+                        if len(running) >= 2:  # the zygote and a notebook's worker: grading
+                            os.kill(pid, signal.SIGKILL)
+                            killed.append(running)
+                            break
+                    else:
+                        time.sleep(0.05)
+                if killed:
+                    survivors.extend(_wait_gone(killed[0], 30))
 
         outcome = grade_all("hw1", subs, tmp_path / "out", seed=9, limits=LIMITS, argv=["test"],
-                            cluster=cluster.scheduler_address, on_result=kill_a_busy_worker)
-    assert killed, "no worker was busy when the first result came in"
+                            cluster=cluster.scheduler_address, on_result=kill_a_grading_worker)
+    assert killed, "no worker was seen grading after the first result came in"
+    assert survivors == [], "the killed worker's sandbox outlived it"
+    assert lost and max(lost) >= 1, "the scheduler never saw a task die with the worker"
     assert sorted(r.student_id for r in outcome.results) == [f"s{i:02d}" for i in range(10)]
     assert {r.status for r in outcome.results} == {"graded"}, \
         [(r.student_id, r.message) for r in outcome.results if r.status != "graded"]
+    tests = {r.student_id: [t.name for t in r.tests] for r in outcome.results}
+    assert all(names == tests["s00"] and names for names in tests.values())  # complete records
+    assert all(not r.cells and r.seed == 9 for r in outcome.results)
     scores = {r.student_id: r.score for r in outcome.results}
-    assert len({scores[f"s{i:02d}"] for i in range(1, 10, 2)}) == 1  # same notebook, same score
+    assert {scores[f"s{i:02d}"] for i in range(1, 10, 2)} == {scores["s01"]}  # same notebook
+    assert {scores[f"s{i:02d}"] for i in range(0, 10, 2)} == {scores["s00"]}
     assert scores["s01"] > scores["s00"]
     with Gradebook.open(tmp_path / "out" / DB_NAME) as book:
         rows = book.connection.execute("SELECT student_id FROM results").fetchall()
     assert sorted(s for (s,) in rows) == [f"s{i:02d}" for i in range(10)]  # none twice
+
+
+def notebook_processes(pid: int) -> list[int]:
+    """Host pids of the sandbox's Python processes under ``pid``: its zygote and, while a
+    submission is graded, that notebook's worker (forked from the zygote, same argv)."""
+    return [p["pid"] for p in _descendants(_processes(), pid)
+            if p["name"] != "bwrap" and any(a.endswith("/worker.py") for a in p["argv"])]
+
+
+def _wait_gone(pids: list[int], seconds: float) -> list[int]:
+    """The ``pids`` still alive (not zombies) after waiting up to ``seconds`` for them to die."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = [p["pid"] for p in _processes() if p["pid"] in pids]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def _suspicious_tasks(dask_scheduler) -> int:
+    """On the scheduler: how many times a task was lost with a worker that died running it."""
+    return sum(task.suspicious for task in dask_scheduler.tasks.values())
 
 
 def test_a_worker_with_another_grader_version_refuses(tmp_path: Path) -> None:
