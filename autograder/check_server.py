@@ -32,8 +32,9 @@ def preload() -> None:
     """The imports every check pays for: afterwards a check starts at the notebook's cells."""
     from . import check, kernel_shell, session  # noqa: F401
 
-    for module in ("numpy", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-                   "IPython.core.interactiveshell", "nbformat"):
+    kernel_shell.preload()
+    for module in ("matplotlib_inline.backend_inline", "IPython.core.interactiveshell",
+                   "nbformat"):
         with contextlib.suppress(Exception):
             __import__(module)
     with contextlib.suppress(Exception):

@@ -272,16 +272,6 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
 PR_SET_DUMPABLE = 4
 
 
-def _preload() -> None:
-    """Imports every submission would pay for; the zygote runs no student code.
-
-    ``numpy.random`` is imported lazily by NumPy 2 and each worker reseeds it: left to
-    the workers, that import cost each of them about 20 ms."""
-    for module in ("numpy", "numpy.random", "matplotlib.pyplot"):
-        with contextlib.suppress(Exception):
-            __import__(module)
-
-
 WARM_UP = """\
 import matplotlib.pyplot as _plt, numpy as _np
 _fig, _axes = _plt.subplots(2, 2, figsize=(4, 3))
@@ -442,7 +432,7 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
            world: dict[str, Any]) -> None:
     """Warm up, then fork one worker per ``fork`` request and clean up after each."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    _preload()
+    kernel_shell.preload()  # the zygote runs no student code
     shell = make_shell(real_otter)
     _warm_up(shell)
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
