@@ -16,7 +16,11 @@ calls (profiling only; nothing here changes what is graded):
   and ``pytest`` the rest (pytest's machinery and the graders' own Python);
 * ``close``: ``StudentSession.close`` (the zygote's cleanup is waited for by the
   next spawn, so part of it shows up there);
-* ``total``: the whole ``grade_submission``.
+* ``total``: the whole ``grade_submission``;
+* ``cpu_trusted``: CPU time of this process over the submission (all its threads,
+  the graders' pytest thread included); ``cpu_sandbox``: CPU time the whole machine
+  spent over the same interval (``/proc/stat``) minus ``cpu_trusted``: the zygote,
+  the worker and bubblewrap, plus whatever else runs on the machine (run it quiet).
 
 Prints the median (and p90) per phase in ms, the number of round trips, and the load.
 The first ``--warmup`` submissions (cold imports, the zygote's start) are not counted.
@@ -46,7 +50,16 @@ from autograder import grading, session
 from autograder.catalog import Assignment
 from autograder.intake import find_submissions
 
-PHASES = ("read", "spawn", "cells", "graders", "calls", "pytest", "close", "total")
+PHASES = ("read", "spawn", "cells", "graders", "calls", "pytest", "close", "total",
+          "cpu_trusted", "cpu_sandbox")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (``/proc/stat``)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 class Phases:
@@ -102,9 +115,12 @@ def main(argv: list[str] | None = None) -> int:
                        if not s.problem]
         statuses: dict[str, int] = defaultdict(int)
         for submission in submissions:
-            started = time.perf_counter()
+            started, cpu, busy = time.perf_counter(), time.process_time(), machine_busy_seconds()
             result = grading.grade_submission(assignment, submission, seed=args.seed)
             phases.current["total"] = time.perf_counter() - started
+            phases.current["cpu_trusted"] = time.process_time() - cpu
+            phases.current["cpu_sandbox"] = (machine_busy_seconds() - busy
+                                             - phases.current["cpu_trusted"])
             phases.finish()
             statuses[result.status] += 1
     rows = phases.rows[args.warmup:]
