@@ -1,7 +1,7 @@
 """A student's notebook, running in a sandboxed worker, as graders see it.
 
 ``StudentSession`` runs the notebook's cells once, then answers the graders'
-``call`` and ``get`` requests. It turns everything that can go wrong on the
+``call``, ``call_each`` (many calls, one round trip) and ``get`` requests. It turns everything that can go wrong on the
 student's side into a ``StudentError`` with student-safe feedback, and keeps
 going: a cell that hangs is interrupted and the next cell runs; a call that
 kills the worker costs that call only, because the next call starts a fresh
@@ -13,7 +13,7 @@ the submission's total time bounds everything else.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -34,6 +34,7 @@ from .notebook import Cell
 from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
 
 MAX_CALLBACKS = 100_000  # evaluations of passed-in functions per call
+MAX_BATCH = 10_000  # calls in one call_each
 
 
 class Callbacks:
@@ -253,6 +254,39 @@ class StudentSession:
             return value, tuple(protocol.decode(a) for a in after)
         except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
             raise BadReply(f"the arguments of `{name}` could not be read: {exc}") from None
+
+    def call_each(self, name: str, calls: Iterable[Sequence[Any]], *,
+                  timeout: float | None = None, budget: str | None = None) -> Iterator[Any]:
+        """``call(name, *args)`` for each ``args`` in ``calls``, in one round trip to the worker.
+
+        Yields the results in order; at the item whose call raised (or returned what
+        cannot be read), raises what ``call`` would have raised. The calls run in order
+        and stop at the first that raises; every call before it has run, so a check that
+        fails on item k does not stop items after k from having run. The time limit is
+        ``call``'s for one call times the number of calls. Arguments cannot be functions
+        (``call`` passes those as proxies).
+        """
+        calls = [tuple(args) for args in calls]
+        if not calls:
+            return iter(())
+        if len(calls) > MAX_BATCH:
+            raise ValueError(f"call_each takes at most {MAX_BATCH} calls at a time")
+        encoded = []
+        for args in calls:
+            if any(callable(a) for a in args):
+                raise TypeError("call_each cannot pass functions; use call")
+            encoded.append([protocol.encode(a) for a in args])
+        seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
+        reply = self._ask(name, {"op": "call_each", "name": name, "calls": encoded},
+                          seconds * len(calls))
+        if reply.get("status") != "ok":
+            _value_of(name, reply)  # raises: interrupted, or the worker's own error
+        replies = reply.get("replies")
+        if type(replies) is not list or not 0 < len(replies) <= len(calls) or \
+                any(type(r) is not dict for r in replies) or \
+                (len(replies) < len(calls) and replies[-1].get("status") == "ok"):
+            raise BadReply(f"the notebook's process gave an unexpected answer for `{name}`")
+        return (_value_of(name, r) for r in replies)
 
     def get(self, name: str) -> Any:
         """The decoded value of the student's global variable ``name``."""

@@ -226,6 +226,18 @@ def call(shell: Any, name: str, args: list[Any], link: tuple[int, int, Any] | No
             return {"status": "exception", **_describe(exc)}
 
 
+def call_each(shell: Any, name: str, calls: list[Any]) -> dict[str, Any]:
+    """``call`` once per argument list in ``calls``, in order, stopping after the first that
+    does not return; the replies in a list (the trusted side's ``StudentSession.call_each``)."""
+    replies = []
+    for args in calls:
+        reply = call(shell, name, list(args))
+        replies.append(reply)
+        if reply["status"] != "ok":
+            break
+    return {"status": "ok", "replies": replies}
+
+
 def get(shell: Any, name: str) -> dict[str, Any]:
     if name not in shell.user_ns:
         return {"status": "missing"}
@@ -254,6 +266,8 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
                 reply = call(shell, str(request["name"]), list(request["args"]),
                              (request_fd, reply_fd, request.get("id")),
                              bool(request.get("see_args")))
+            elif op == "call_each":
+                reply = call_each(shell, str(request["name"]), list(request["calls"]))
             elif op == "get":
                 reply = get(shell, str(request["name"]))
             elif op == "exit":

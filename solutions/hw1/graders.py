@@ -111,17 +111,19 @@ def boundary_perceptron_cases(rng: np.random.Generator) -> list[tuple[Any, ...]]
 def test_perceptron_returns_int(student, rng):
     """`perceptron` returns an int (not bool or float) on bits and on real inputs."""
     w = tuple(float(v) for v in rng.normal(0.0, 2.0, 3))
-    for x1, x2 in (*BITS, (float(rng.normal()), float(rng.normal()))):
-        as_int(student.call("perceptron", x1, x2, w), what="`perceptron`")
+    inputs = (*BITS, (float(rng.normal()), float(rng.normal())))
+    for value in student.call_each("perceptron", [(x1, x2, w) for x1, x2 in inputs]):
+        as_int(value, what="`perceptron`")
 
 
 @question("perceptron", points=4)
 def test_perceptron_matches_reference(student, reference, rng):
     """`perceptron` agrees with the hard threshold on random weights and inputs."""
     cases = random_perceptron_cases(rng, 24)
-    for number, (x1, x2, w) in enumerate(cases, start=1):
+    values = student.call_each("perceptron", cases)
+    for number, ((x1, x2, w), value) in enumerate(zip(cases, values), start=1):
         expect_int(
-            student.call("perceptron", x1, x2, w),
+            value,
             int(reference.perceptron(x1, x2, w)),
             what=f"`perceptron` on random weights and inputs (case {number} of {len(cases)})",
         )
@@ -131,9 +133,10 @@ def test_perceptron_matches_reference(student, reference, rng):
 def test_perceptron_threshold_boundary(student, reference, rng):
     """A sum of exactly 0 gives 1 (the slide's `>= 0`), a sum just below 0 gives 0."""
     cases = boundary_perceptron_cases(rng)
-    for number, (x1, x2, w) in enumerate(cases, start=1):
+    values = student.call_each("perceptron", cases)
+    for number, ((x1, x2, w), value) in enumerate(zip(cases, values), start=1):
         expect_int(
-            student.call("perceptron", x1, x2, w),
+            value,
             int(reference.perceptron(x1, x2, w)),
             what=(
                 "`perceptron` when w0 + w1*x1 + w2*x2 is exactly 0 or close to it "
@@ -168,8 +171,7 @@ def test_or_weights(student, reference):
 @question("perceptron", points=3)
 def test_xor_truth_table(student):
     """`xor` returns the int XOR of its two bits on all of {0,1}²."""
-    for x1, x2 in BITS:
-        value = student.call("xor", x1, x2)
+    for (x1, x2), value in zip(BITS, student.call_each("xor", BITS)):
         what = f"`xor({x1}, {x2})`"
         if as_int(value, what=what) != x1 ^ x2:
             raise GradingFailure(f"{what}: returned the wrong bit")
@@ -183,9 +185,10 @@ ARRAY_SHAPES = ((5, 1), (7,), (2, 3))
 @question("sigmoid", points=2)
 def test_sigmoid_scalar(student, reference, rng):
     """A scalar input gives a float (NumPy scalar or 0-d array allowed) with the right value."""
-    for x in (0.0, *(float(v) for v in rng.uniform(-8.0, 8.0, 5))):
+    inputs = (0.0, *(float(v) for v in rng.uniform(-8.0, 8.0, 5)))
+    for x, value in zip(inputs, student.call_each("sigmoid", [(x,) for x in inputs])):
         expect_float(
-            student.call("sigmoid", x),
+            value,
             expected_float(reference.sigmoid, x),
             what="`sigmoid` on a scalar",
         )
@@ -194,9 +197,10 @@ def test_sigmoid_scalar(student, reference, rng):
 @question("sigmoid", points=2)
 def test_sigmoid_array_shape(student, rng):
     """An ndarray input gives an ndarray of the same shape."""
-    for shape in ARRAY_SHAPES:
+    inputs = [(rng.uniform(-5.0, 5.0, shape),) for shape in ARRAY_SHAPES]
+    for shape, value in zip(ARRAY_SHAPES, student.call_each("sigmoid", inputs)):
         as_array(
-            student.call("sigmoid", rng.uniform(-5.0, 5.0, shape)),
+            value,
             what=f"`sigmoid` on an ndarray of shape {shape}",
             shape=shape,
         )
@@ -205,12 +209,12 @@ def test_sigmoid_array_shape(student, rng):
 @question("sigmoid", points=3)
 def test_sigmoid_array_values(student, reference, rng):
     """Element-wise values on moderate inputs (where the tanh form is just as accurate)."""
-    for shape in ARRAY_SHAPES:
-        x = rng.uniform(-10.0, 10.0, shape)
+    inputs = [rng.uniform(-10.0, 10.0, shape) for shape in ARRAY_SHAPES]
+    for x, value in zip(inputs, student.call_each("sigmoid", [(x,) for x in inputs])):
         expect_array(
-            student.call("sigmoid", x),
+            value,
             expected(reference.sigmoid, x),
-            what=f"`sigmoid` on an ndarray of shape {shape}",
+            what=f"`sigmoid` on an ndarray of shape {x.shape}",
         )
 
 
@@ -225,9 +229,10 @@ def test_sigmoid_extreme_inputs(student, reference, rng):
     expect_finite(value, what=what)
     expect_within(value, 0.0, 1.0, what=what)
     expect_array(value, expected(reference.sigmoid, x), what=what)
-    for scalar in (-1000.0, 1000.0):
+    scalars = (-1000.0, 1000.0)
+    for scalar, value in zip(scalars, student.call_each("sigmoid", [(x,) for x in scalars])):
         expect_float(
-            student.call("sigmoid", scalar),
+            value,
             expected_float(reference.sigmoid, scalar),
             what="`sigmoid` on a scalar in [-1000, 1000]",
         )
@@ -302,10 +307,11 @@ def test_neural_network_values_lecture_sizes(student, reference, rng):
 @question("neural_network", points=6)
 def test_neural_network_values_other_sizes(student, reference, rng):
     """Forward pass at other layer sizes, including a 1 -> 1 -> 1 network."""
-    for sizes in OTHER_SIZES:
-        x, w1, w2 = network_case(reference, rng, sizes)
+    cases = [network_case(reference, rng, sizes) for sizes in OTHER_SIZES]
+    values = student.call_each("neural_network", cases)  # small networks: one call's time each
+    for sizes, (x, w1, w2), value in zip(OTHER_SIZES, cases, values):
         expect_array(
-            call_forward(student, "neural_network", sizes, x, w1, w2),
+            value,
             expected(reference.neural_network, x, w1, w2),
             what=f"`neural_network` on a {sizes_label(sizes)} network",
         )
@@ -418,9 +424,10 @@ def test_mean_squared_error_lecture_example(student, reference, rng):
 @question("mean_squared_error", points=5)
 def test_mean_squared_error_values(student, reference, rng):
     """Random column vectors of several lengths, one-hot and real-valued targets."""
-    for y_hat, y in squared_error_cases(rng):
+    cases = list(squared_error_cases(rng))
+    for (y_hat, y), value in zip(cases, student.call_each("mean_squared_error", cases)):
         expect_float(
-            student.call("mean_squared_error", y_hat, y),
+            value,
             expected_float(reference.mean_squared_error, y_hat, y),
             what=f"`mean_squared_error` on column vectors of shape {y.shape}",
         )
@@ -442,9 +449,11 @@ def test_sigmoid_cross_entropy_lecture_example(student, reference, rng):
         (LECTURE_TARGET, "the lecture's example"),
         (other_lecture_target(rng), "the lecture's prediction with another one-hot target"),
     )
-    for target, label in cases:
+    values = student.call_each("sigmoid_cross_entropy",
+                               [(LECTURE_PREDICTION, target) for target, _ in cases])
+    for (target, label), value in zip(cases, values):
         expect_float(
-            student.call("sigmoid_cross_entropy", LECTURE_PREDICTION, target),
+            value,
             expected_float(reference.sigmoid_cross_entropy, LECTURE_PREDICTION, target),
             what=f"`sigmoid_cross_entropy` on {label}",
         )
@@ -453,25 +462,29 @@ def test_sigmoid_cross_entropy_lecture_example(student, reference, rng):
 @question("sigmoid_cross_entropy", points=7)
 def test_sigmoid_cross_entropy_binary_targets(student, reference, rng):
     """Random predictions in (0, 1) against random 0/1 targets, several lengths."""
+    cases = []
     for n in (1, 4, 10, 30):
         for _ in range(2):
             y_hat = rng.uniform(0.02, 0.98, (n, 1))
-            y = rng.integers(0, 2, (n, 1)).astype(np.float64)
-            expect_float(
-                student.call("sigmoid_cross_entropy", y_hat, y),
-                expected_float(reference.sigmoid_cross_entropy, y_hat, y),
-                what=f"`sigmoid_cross_entropy` with 0/1 targets of shape {y.shape}",
-            )
+            cases.append((y_hat, rng.integers(0, 2, (n, 1)).astype(np.float64)))
+    for (y_hat, y), value in zip(cases, student.call_each("sigmoid_cross_entropy", cases)):
+        expect_float(
+            value,
+            expected_float(reference.sigmoid_cross_entropy, y_hat, y),
+            what=f"`sigmoid_cross_entropy` with 0/1 targets of shape {y.shape}",
+        )
 
 
 @question("sigmoid_cross_entropy", points=3)
 def test_sigmoid_cross_entropy_soft_targets(student, reference, rng):
     """Targets anywhere in [0, 1]: both log terms of the formula count for every i."""
+    cases = []
     for n in (3, 10):
         y_hat = rng.uniform(0.02, 0.98, (n, 1))
-        y = rng.uniform(0.0, 1.0, (n, 1))
+        cases.append((y_hat, rng.uniform(0.0, 1.0, (n, 1))))
+    for (y_hat, y), value in zip(cases, student.call_each("sigmoid_cross_entropy", cases)):
         expect_float(
-            student.call("sigmoid_cross_entropy", y_hat, y),
+            value,
             expected_float(reference.sigmoid_cross_entropy, y_hat, y),
             what=f"`sigmoid_cross_entropy` with targets in [0, 1] of shape {y.shape}",
         )
@@ -483,9 +496,11 @@ def test_sigmoid_cross_entropy_soft_targets(student, reference, rng):
 @question("softmax", points=2)
 def test_softmax_output_shape(student, rng):
     """`softmax` of an (n, 1) column vector is an ndarray of shape (n, 1)."""
-    for n in (1, 4, 10):
+    sizes = (1, 4, 10)
+    inputs = [(rng.normal(0.0, 3.0, (n, 1)),) for n in sizes]
+    for n, value in zip(sizes, student.call_each("softmax", inputs)):
         as_array(
-            student.call("softmax", rng.normal(0.0, 3.0, (n, 1))),
+            value,
             what=f"`softmax` on a column vector of shape ({n}, 1)",
             shape=(n, 1),
         )
@@ -494,10 +509,11 @@ def test_softmax_output_shape(student, rng):
 @question("softmax", points=5)
 def test_softmax_values(student, reference, rng):
     """Values on moderate logits, several lengths."""
-    for n in (1, 2, 5, 10, 50):
-        z = rng.normal(0.0, 3.0, (n, 1))
+    inputs = [rng.normal(0.0, 3.0, (n, 1)) for n in (1, 2, 5, 10, 50)]
+    for z, value in zip(inputs, student.call_each("softmax", [(z,) for z in inputs])):
+        n = len(z)
         expect_array(
-            student.call("softmax", z),
+            value,
             expected(reference.softmax, z),
             what=f"`softmax` on a column vector of shape ({n}, 1)",
         )
@@ -513,9 +529,9 @@ def test_softmax_large_logits(student, reference, rng):
         column([1000.0, *rng.uniform(-1000.0, 1000.0, 9)]),
         column([-1000.0, *rng.uniform(990.0, 1000.0, 6)]),
     ]
-    for z in cases:
+    for z, value in zip(cases, student.call_each("softmax", [(z,) for z in cases])):
         what = f"`softmax` on a column vector of shape {z.shape} with entries up to ±1000"
-        value = as_array(student.call("softmax", z), what=what, shape=z.shape)
+        value = as_array(value, what=what, shape=z.shape)
         expect_finite(value, what=what)
         expect_within(value, 0.0, 1.0, what=what)
         if not np.isclose(value.sum(), 1.0, rtol=0.0, atol=1e-6):
@@ -538,10 +554,10 @@ def test_softmax_cross_entropy_returns_float(student, rng):
 @question("softmax_cross_entropy", points=9)
 def test_softmax_cross_entropy_one_hot_targets(student, reference, rng):
     """Random probability vectors against one-hot targets, several lengths."""
-    for n in (2, 3, 10, 10, 25):
-        y_hat, y = probabilities(rng, n), one_hot(rng, n)
+    cases = [(probabilities(rng, n), one_hot(rng, n)) for n in (2, 3, 10, 10, 25)]
+    for (y_hat, y), value in zip(cases, student.call_each("softmax_cross_entropy", cases)):
         expect_float(
-            student.call("softmax_cross_entropy", y_hat, y),
+            value,
             expected_float(reference.softmax_cross_entropy, y_hat, y),
             what=f"`softmax_cross_entropy` with one-hot targets of shape {y.shape}",
         )
@@ -550,12 +566,14 @@ def test_softmax_cross_entropy_one_hot_targets(student, reference, rng):
 @question("softmax_cross_entropy", points=4)
 def test_softmax_cross_entropy_soft_targets(student, reference, rng):
     """Targets that are probability vectors (not one-hot): every term of the sum counts."""
+    cases = []
     for n in (3, 10):
         y_hat = probabilities(rng, n)
         weights = rng.uniform(0.0, 1.0, (n, 1))
-        y = weights / weights.sum()
+        cases.append((y_hat, weights / weights.sum()))
+    for (y_hat, y), value in zip(cases, student.call_each("softmax_cross_entropy", cases)):
         expect_float(
-            student.call("softmax_cross_entropy", y_hat, y),
+            value,
             expected_float(reference.softmax_cross_entropy, y_hat, y),
             what=f"`softmax_cross_entropy` with probability-vector targets of shape {y.shape}",
         )
