@@ -7,27 +7,8 @@ statements after it; see also tests/conformance for the comparison with a real k
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from autograder.notebook import Cell
-from autograder.session import StudentSession, cell_report
-
-
-@pytest.fixture
-def run():
-    """Run cells in a fresh worker (one per test: a sandbox serves one worker at a time);
-    return the session, its cells run, for calls and outcomes."""
-    sessions = []
-
-    def start(*sources: str) -> StudentSession:
-        session = StudentSession(tuple(Cell(i, s) for i, s in enumerate(sources)), [])
-        sessions.append(session)
-        session.start()
-        return session
-
-    yield start
-    for session in sessions:
-        session.close()
+from autograder.session import cell_report
 
 
 def test_matplotlib_inline_as_the_first_line_of_the_import_cell(run):

@@ -9,11 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from autograder.notebook import Cell
-from autograder.session import StudentSession
-
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent.parent / "autograder"
 FIGURES = HERE / "lazy_ticks_figures.py"
@@ -68,23 +63,8 @@ def test_an_untested_matplotlib_is_left_alone():
     assert out == ["False", "48", "48"]
 
 
-@pytest.fixture
-def session():
-    sessions: list[StudentSession] = []
-
-    def start(*sources: str) -> StudentSession:
-        started = StudentSession(tuple(Cell(i, s) for i, s in enumerate(sources)), [])
-        sessions.append(started)
-        started.start()
-        return started
-
-    yield start
-    for started in sessions:
-        started.close()
-
-
-def test_notebooks_in_the_sandbox_get_it(session):
-    student = session("import matplotlib.pyplot as plt\n"
+def test_notebooks_in_the_sandbox_get_it(run):
+    student = run("import matplotlib.pyplot as plt\n"
                       "fig, axes = plt.subplots(2, 6)\n"
                       "lazy = not any('majorTicks' in ax.xaxis.__dict__ for ax in axes.flat)\n"
                       "plt.show()\n"
