@@ -18,63 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import numpy as np
-
 from . import protocol
 from .errors import (
     BadReply,
-    MissingName,
-    StudentError,
-    StudentException,
     StudentTimeout,
     WorkerDied,
-    redact_numbers,
 )
 from .notebook import Cell
+from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of
 from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
 
-MAX_CALLBACKS = 100_000  # evaluations of passed-in functions per call
 MAX_BATCH = 10_000  # calls in one call_each
-
-
-class Callbacks:
-    """The trusted functions passed into one call, answered when the worker asks.
-
-    Only arguments and results cross the boundary: the worker's proxy sends the
-    arguments, this side evaluates the function and replies. At most ``limit``
-    evaluations per call; past that, and when the function raises, the proxy
-    raises in the student's code (the message names the exception type only).
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.functions: list[Callable[..., Any]] = []
-        self.limit, self.count = limit, 0
-
-    def __bool__(self) -> bool:
-        return bool(self.functions)
-
-    def encode(self, value: Any) -> Any:
-        if callable(value) and not isinstance(value, type) and type(value).__module__ != "numpy":
-            self.functions.append(value)
-            return {"$t": "callable", "fn": len(self.functions) - 1}
-        return protocol.encode(value)
-
-    def answer(self, frame: dict[str, Any]) -> dict[str, Any]:
-        index, args = frame.get("fn"), frame.get("args")
-        if type(index) is not int or not 0 <= index < len(self.functions) \
-                or type(args) is not list:
-            return {"status": "error", "message": "no such function"}
-        self.count += 1
-        if self.count > self.limit:
-            return {"status": "error", "message": f"the function was called more than "
-                                                  f"{self.limit} times in one call"}
-        try:
-            decoded = [protocol.decode(a) for a in args]
-            with np.errstate(all="ignore"):
-                value = self.functions[index](*decoded)
-            return {"status": "ok", "value": protocol.encode(value)}
-        except Exception as exc:  # noqa: BLE001 - student arguments may break the function
-            return {"status": "error", "message": f"the function raised {type(exc).__name__}"}
 
 
 @dataclass(slots=True)
@@ -180,11 +134,11 @@ class StudentSession:
             status = "interrupted" if exc.timed_out else "killed"
             return CellOutcome(cell.index, status, evalue=exc.reason)
         notes = reply.get("notes")
-        notes = tuple(_text(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
+        notes = tuple(str_field(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
         return CellOutcome(
-            cell.index, _text(reply.get("status"), 20) or "error", _text(reply.get("ename"), 80),
-            _text(reply.get("evalue"), 500), _text(reply.get("output"), 4096),
-            tuple(n for n in notes if n), _text(reply.get("stdout"), 4096))
+            cell.index, str_field(reply.get("status"), 20) or "error", str_field(reply.get("ename"), 80),
+            str_field(reply.get("evalue"), 500), str_field(reply.get("output"), 4096),
+            tuple(n for n in notes if n), str_field(reply.get("stdout"), 4096))
 
     def _ensure_worker(self) -> bool:
         """A live worker, restarted (cells replayed) if the last one died; False if impossible."""
@@ -244,7 +198,7 @@ class StudentSession:
                    "see_args": see_args}
         seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
         reply = self._ask(name, message, seconds, callbacks.answer if callbacks else None)
-        value = _value_of(name, reply)
+        value = value_of(name, reply)
         if not see_args:
             return value, ()
         after = reply.get("args")
@@ -280,17 +234,17 @@ class StudentSession:
         reply = self._ask(name, {"op": "call_each", "name": name, "calls": encoded},
                           seconds * len(calls))
         if reply.get("status") != "ok":
-            _value_of(name, reply)  # raises: interrupted, or the worker's own error
+            value_of(name, reply)  # raises: interrupted, or the worker's own error
         replies = reply.get("replies")
         if type(replies) is not list or not 0 < len(replies) <= len(calls) or \
                 any(type(r) is not dict for r in replies) or \
                 (len(replies) < len(calls) and replies[-1].get("status") == "ok"):
             raise BadReply(f"the notebook's process gave an unexpected answer for `{name}`")
-        return (_value_of(name, r) for r in replies)
+        return (value_of(name, r) for r in replies)
 
     def get(self, name: str) -> Any:
         """The decoded value of the student's global variable ``name``."""
-        return _value_of(name, self._ask(name, {"op": "get", "name": name},
+        return value_of(name, self._ask(name, {"op": "get", "name": name},
                                          self.limits.call_seconds))
 
     def _ask(self, name: str, message: dict[str, Any], seconds: float,
@@ -328,26 +282,3 @@ class StudentSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _value_of(name: str, reply: dict[str, Any]) -> Any:
-    status = reply.get("status")
-    if status == "ok":
-        try:
-            return protocol.decode(reply.get("value"))
-        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
-            raise BadReply(f"the value returned by `{name}` could not be read: {exc}") from None
-    if status == "missing":
-        raise MissingName.for_name(name)
-    if status == "not_callable":
-        kind = redact_numbers(_text(reply.get("type"), 80))
-        raise StudentError(f"`{name}` is not a function (it is a {kind})")
-    if status == "exception":
-        raise StudentException(name, _text(reply.get("ename"), 80), _text(reply.get("evalue"), 500))
-    if status == "interrupted":
-        raise StudentException(name, "KeyboardInterrupt", "")
-    raise BadReply(f"the notebook's process gave an unexpected answer for `{name}`")
-
-
-def _text(value: Any, cap: int) -> str:
-    return value[:cap] if isinstance(value, str) else ""
