@@ -61,8 +61,21 @@ def install() -> bool:
     tick_params = maxis.Axis.set_tick_params
     clear_axes = _AxesBase.clear
 
+    last: list[dict[str, Any]] = [{}]  # the latest snapshot, shared while rcParams are unchanged
+
     def raw_rc() -> dict[str, Any]:
         return dict(dict.items(mpl.rcParams))  # the stored values: no validation, no lookups
+
+    def unchanged(since: dict[str, Any]) -> bool:
+        try:  # a value whose == is not a bool (an array) counts as a change
+            return dict.__eq__(mpl.rcParams, since) is True
+        except Exception:  # noqa: BLE001
+            return False
+
+    def snapshot() -> dict[str, Any]:
+        if not unchanged(last[0]):
+            last[0] = raw_rc()
+        return last[0]
 
     def lazy_lists(axis: Any) -> list[str]:
         return [name for name in _LISTS if name not in axis.__dict__]
@@ -71,11 +84,11 @@ def install() -> bool:
         state = None if instance is None else instance.__dict__.get(_STATE)
         if state is None or type(instance) not in plain:
             return make_list(self, instance, owner)
-        (path, transform), snapshot = state
+        (path, transform), taken = state
         rc = mpl.rcParams
-        now = None if dict.__eq__(rc, snapshot) else raw_rc()
+        now = None if unchanged(taken) else raw_rc()
         if now is not None:
-            rc._update_raw(snapshot)
+            rc._update_raw(taken)
         try:
             ticks = make_list(self, instance, owner)
         finally:
@@ -95,7 +108,7 @@ def install() -> bool:
                 for tick in self.__dict__[name]:
                     tick.set_clip_path(path, transform)
         if lazy:
-            self.__dict__[_STATE] = ((path, transform), raw_rc())
+            self.__dict__[_STATE] = ((path, transform), snapshot())
         self.stale = True
         return None
 

@@ -188,6 +188,14 @@ def f_rc_grid_context():
     return fig
 
 
+def f_rc_array_value():
+    fig, ax = plt.subplots()
+    dict.__setitem__(plt.rcParams, "keymap.quit", np.array(["q", "Q"]))  # == gives an array
+    fig2, ax2 = plt.subplots(); ax2.plot(x); ax.plot(x)
+    dict.__setitem__(plt.rcParams, "keymap.quit", ["ctrl+w", "cmd+w", "q"])
+    plt.close(fig2); return fig
+
+
 def properties(fig):
     ax = fig.axes[0]
     return repr([
