@@ -232,7 +232,7 @@ class StudentSession:
             encoded.append([protocol.encode(a) for a in args])
         seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
         reply = self._ask(name, {"op": "call_each", "name": name, "calls": encoded},
-                          seconds * len(calls))
+                          seconds * len(calls), shown_seconds=seconds)
         if reply.get("status") != "ok":
             value_of(name, reply)  # raises: interrupted, or the worker's own error
         replies = reply.get("replies")
@@ -249,7 +249,8 @@ class StudentSession:
 
     def _ask(self, name: str, message: dict[str, Any], seconds: float,
              on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-             ) -> dict[str, Any]:
+             shown_seconds: float | None = None) -> dict[str, Any]:
+        """``shown_seconds``: the one call's limit a timeout names (``call_each``)."""
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             self.timed_out = True
@@ -261,7 +262,7 @@ class StudentSession:
         try:
             return self._worker.request(message, seconds, on_callback)
         except WorkerTimeout:
-            raise StudentTimeout.for_call(name, seconds) from None
+            raise StudentTimeout.for_call(name, min(seconds, shown_seconds or seconds)) from None
         except WorkerGone as exc:
             if exc.timed_out:
                 raise StudentTimeout(f"`{name}` did not return within {seconds:g} s and did "
