@@ -1,9 +1,9 @@
 """A student's notebook, running in a sandboxed worker, as graders see it.
 
 ``StudentSession`` runs the notebook's cells once, then answers the graders'
-``call``, ``call_each`` (many calls, one round trip) and ``get`` requests. It turns everything that can go wrong on the
-student's side into a ``StudentError`` with student-safe feedback, and keeps
-going: a cell that hangs is interrupted and the next cell runs; a call that
+``call``, ``call_each`` (many calls, one round trip) and ``get`` requests. It
+turns everything that can go wrong on the student's side into a
+``StudentError`` with student-safe feedback, and keeps going: a cell that hangs is interrupted and the next cell runs; a call that
 kills the worker costs that call only, because the next call starts a fresh
 worker and replays the cells that ran. ``Limits.restarts`` bounds restarts in
 a row that fail (the worker does not come up, or dies replaying the cells);
@@ -136,7 +136,8 @@ class StudentSession:
         notes = reply.get("notes")
         notes = tuple(str_field(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
         return CellOutcome(
-            cell.index, str_field(reply.get("status"), 20) or "error", str_field(reply.get("ename"), 80),
+            cell.index, str_field(reply.get("status"), 20) or "error",
+            str_field(reply.get("ename"), 80),
             str_field(reply.get("evalue"), 500), str_field(reply.get("output"), 4096),
             tuple(n for n in notes if n), str_field(reply.get("stdout"), 4096))
 
@@ -196,7 +197,7 @@ class StudentSession:
         callbacks = Callbacks(self.max_callbacks)
         message = {"op": "call", "name": name, "args": [callbacks.encode(a) for a in args],
                    "see_args": see_args}
-        seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
+        seconds = self._seconds(timeout, budget)
         reply = self._ask(name, message, seconds, callbacks.answer if callbacks else None)
         value = value_of(name, reply)
         if not see_args:
@@ -225,12 +226,11 @@ class StudentSession:
             return iter(())
         if len(calls) > MAX_BATCH:
             raise ValueError(f"call_each takes at most {MAX_BATCH} calls at a time")
-        encoded = []
-        for args in calls:
-            if any(callable(a) for a in args):
-                raise TypeError("call_each cannot pass functions; use call")
-            encoded.append([protocol.encode(a) for a in args])
-        seconds = timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
+        callbacks = Callbacks(0)  # ``call``'s rule for what is a function, to refuse it
+        encoded = [[callbacks.encode(a) for a in args] for args in calls]
+        if callbacks:
+            raise TypeError("call_each cannot pass functions; use call")
+        seconds = self._seconds(timeout, budget)
         reply = self._ask(name, {"op": "call_each", "name": name, "calls": encoded},
                           seconds * len(calls), shown_seconds=seconds)
         if reply.get("status") != "ok":
@@ -241,6 +241,10 @@ class StudentSession:
                 (len(replies) < len(calls) and replies[-1].get("status") == "ok"):
             raise BadReply(f"the notebook's process gave an unexpected answer for `{name}`")
         return (value_of(name, r) for r in replies)
+
+    def _seconds(self, timeout: float | None, budget: str | None) -> float:
+        """One call's time limit: ``timeout``, else the named budget, else the default."""
+        return timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
 
     def get(self, name: str) -> Any:
         """The decoded value of the student's global variable ``name``."""
