@@ -4,8 +4,9 @@
 ``call``, ``call_each`` (many calls, one round trip) and ``get`` requests. It
 turns everything that can go wrong on the student's side into a
 ``StudentError`` with student-safe feedback, and keeps going: a cell that
-hangs is interrupted and the next cell runs; a call that kills the worker costs that call only, because the next call starts a fresh
-worker and replays the cells that ran. ``Limits.restarts`` bounds restarts in
+hangs is interrupted and the next cell runs; a call that kills the worker
+costs that call only, because the next call starts a fresh worker and replays
+the cells that ran. ``Limits.restarts`` bounds restarts in
 a row that fail (the worker does not come up, or dies replaying the cells);
 the submission's total time bounds everything else.
 """
