@@ -16,6 +16,7 @@ An assignment ``NAME`` is data, none of which the engine hard-codes:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
@@ -78,6 +79,19 @@ class Assignment:
                 raise GraderDefinitionError(f"data file {path} is larger than 50 MiB")
             files.append(path)
         return files
+
+    @cached_property
+    def skeleton_cells(self) -> tuple[str, ...]:
+        """The code cells of the student-facing notebooks in ``assignments/NAME/``: text most
+        submissions repeat unchanged, which the sandbox prepares once (``transform_cache``).
+        Never the master notebook or anything of ``solutions/``: workers can read this."""
+        from .notebook import InvalidNotebook, read_notebook
+
+        cells: dict[str, None] = {}
+        for path in sorted(self.public_dir.glob("*.ipynb")):
+            with contextlib.suppress(InvalidNotebook):
+                cells.update(dict.fromkeys(cell.source for cell in read_notebook(path).cells))
+        return tuple(cells)
 
     @property
     def questions(self) -> dict[str, float]:

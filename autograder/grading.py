@@ -48,7 +48,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
     notes = [*submission.notes, *notebook.warnings]
     session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
-                             budgets=assignment.budgets)
+                             budgets=assignment.budgets, common_cells=assignment.skeleton_cells)
     try:
         try:
             cell_outcomes = session.start()

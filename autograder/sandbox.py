@@ -84,7 +84,7 @@ class Sandbox:
     """One confined zygote; ``spawn()`` forks a fresh worker for one submission."""
 
     def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None, *,
-                 real_otter: bool = False) -> None:
+                 real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> None:
         self.limits = limits
         self.public_files = list(public_files)
         self.warning = bubblewrap_problem()
@@ -152,6 +152,9 @@ class Sandbox:
                 self.weaknesses.append(
                     "scratch space and IPC are emptied between submissions, not recreated (the "
                     f"kernel refused a user namespace: {str(ready.get('problem'))[:200]})")
+            if common_cells:  # the assignment's own text, prepared once (``transform_cache``)
+                self.channel.send({"op": "remember", "id": self.next_id(),
+                                   "cells": list(common_cells)}, deadline)
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:
             said = self._sink.decode(errors="replace").strip()[-300:]
             self.close()
@@ -161,6 +164,7 @@ class Sandbox:
             os.close(info_r)
         self._pidfd = os.pidfd_open(self.pid)
         self.worker: Worker | None = None
+        self._released: Worker | None = None  # killed, not yet cleaned up after (``release``)
 
     def _bwrap_command(self, info_w: int, uid: int, filter_fd: int | None) -> list[str]:
         limits = self.limits
@@ -169,7 +173,8 @@ class Sandbox:
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
-        for name in ("worker.py", "kernel_shell.py", "lazy_ticks.py", "protocol.py", "isolate.py"):
+        for name in ("worker.py", "kernel_shell.py", "lazy_ticks.py", "transform_cache.py",
+                     "protocol.py", "isolate.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in self.public_files:  # read-only, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]
@@ -211,9 +216,13 @@ class Sandbox:
     # ------------------------------------------------------------------ workers
 
     def spawn(self) -> Worker:
-        """Fork a fresh worker from the zygote (the previous one must be closed)."""
+        """Fork a fresh worker from the zygote (the previous one must be closed or released)."""
         if self.worker is not None:
             raise RuntimeError("the previous worker of this sandbox is still open")
+        if self._released is not None:
+            self._released.close()  # ``recycle``: only the zygote is left, or all is closed
+            if self._closed:
+                raise WorkerGone("the sandbox could not clean up after the previous worker")
         self._sink.clear()
         self._sink_dropped = 0
         request_id = self.next_id()
@@ -269,13 +278,12 @@ class Sandbox:
         """
         worker.signal(signal.SIGKILL)
         self.worker = None
+        self._released = None
         deadline = time.monotonic() + self.limits.startup_seconds
         ended = "the process running the notebook was killed"
         try:
-            while not exited(worker.pidfd):
-                if time.monotonic() > deadline:
-                    raise ChannelTimeout("the worker did not die")
-                time.sleep(0.002)
+            if not select.select([worker.pidfd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise ChannelTimeout("the worker did not die")  # a pidfd is readable once it has
             while self.members() - {self.pid}:  # the zygote kills the rest once the worker died
                 if time.monotonic() > deadline:
                     raise ChannelTimeout("processes of the submission did not die")
@@ -308,6 +316,11 @@ class Sandbox:
         if self._closed:
             return
         self._closed = True
+        if self._released is not None:  # dies with the zygote
+            self._released.ended = self._released.ended or "the sandbox was closed"
+            with contextlib.suppress(OSError):
+                os.close(self._released.pidfd)
+            self._released = None
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -416,12 +429,25 @@ class Worker:
                          deadline, self.pidfd)
 
     def close(self) -> str:
-        """End this worker (idempotent); how it ended, for messages."""
+        """End this worker and clean up after it (idempotent); how it ended, for messages."""
         if self.ended is None:
             self.ended = self.sandbox.recycle(self)
             with contextlib.suppress(OSError):
                 os.close(self.pidfd)
         return self.ended
+
+    def release(self) -> None:
+        """End this worker without waiting for it to die: SIGKILL now, and the sandbox
+        cleans up after it (``close``, so ``recycle``) before it forks the next worker.
+        For the end of a submission, when nobody asks how the worker ended: its death
+        (tearing down a process forked from a large one takes milliseconds) overlaps
+        with the trusted side's work on the result."""
+        if self.ended is None and self.sandbox.worker is self:
+            self.signal(signal.SIGKILL)
+            self.sandbox.worker = None
+            self.sandbox._released = self
+        else:
+            self.close()
 
 
 def _wide_pipe(size: int = 1 << 20) -> tuple[int, int]:
@@ -439,9 +465,10 @@ _SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
 
 
 def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None, *,
-               real_otter: bool = False) -> Worker:
-    """A fresh worker from this process's warm sandbox for these files and limits."""
-    key = (tuple(public_files), limits, uid, real_otter)
+               real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> Worker:
+    """A fresh worker from this process's warm sandbox for these files and limits;
+    ``common_cells``: trusted text most submissions repeat (see ``transform_cache``)."""
+    key = (tuple(public_files), limits, uid, real_otter, common_cells)
     sandbox = _SANDBOXES.get(key)
     if sandbox is None or not sandbox.alive:
         if sandbox is not None:
@@ -450,12 +477,14 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
             other.close()
         _SANDBOXES.clear()
         _close_at_exit(os.getpid())
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
+                                                   common_cells=common_cells)
     try:
         return sandbox.spawn()
     except WorkerGone:
         _SANDBOXES.pop(key, None)
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
+                                                   common_cells=common_cells)
         return sandbox.spawn()
 
 

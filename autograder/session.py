@@ -88,6 +88,7 @@ class StudentSession:
     warnings: list[str] = field(default_factory=list)
     budgets: dict[str, float] = field(default_factory=dict)
     max_callbacks: int = MAX_CALLBACKS
+    common_cells: tuple[str, ...] = ()  # the assignment's own cells (``transform_cache``)
     restarts: int = 0
     timed_out: bool = False
     _failed_restarts: int = 0  # failed restarts in a row
@@ -105,7 +106,8 @@ class StudentSession:
         return self.outcomes
 
     def _new_worker(self) -> Worker:
-        worker = worker_for(self.public_files, self.limits, self.uid, real_otter=self.real_otter)
+        worker = worker_for(self.public_files, self.limits, self.uid, real_otter=self.real_otter,
+                            common_cells=self.common_cells)
         for weakness in worker.weaknesses:
             note = f"SANDBOX WEAKENED: {weakness}"
             if weakness == worker.warning:
@@ -280,8 +282,10 @@ class StudentSession:
         return self._worker.output.decode(errors="replace")
 
     def close(self) -> None:
+        """The submission is done: its worker is killed; the sandbox cleans up after it
+        before the next one starts (``Worker.release``)."""
         if self._worker is not None:
-            self._worker.close()
+            self._worker.release()
 
     def __enter__(self) -> Self:
         return self

@@ -28,6 +28,7 @@ process and can replace any of this code. The trusted side checks each reply.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import signal
@@ -41,6 +42,7 @@ from typing import Any
 import isolate  # the copies next to this file, not the package modules
 import kernel_shell
 import protocol
+import transform_cache
 
 OUTPUT_KEPT = 4096
 REQUEST_CAP = 256 * 1024 * 1024
@@ -306,8 +308,6 @@ def _warm_up(shell: Any) -> None:
     first cell, and matplotlib's first figure (colormaps, fonts, text layout caches).
     Our own code, run before any submission; then the heap is frozen (``gc.freeze``), so
     the workers' garbage collections never walk, and copy, the zygote's objects."""
-    import gc
-
     with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         shell.run_cell(WARM_UP, store_history=False)
@@ -449,6 +449,7 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
     kernel_shell.preload()  # the zygote runs no student code
     shell = make_shell(real_otter)
     _warm_up(shell)
+    transforms = transform_cache.install(shell)
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
     if world["fresh"]:
         scratch = []  # nothing is shared: each worker's scratch dies with it
@@ -465,6 +466,9 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
             _, status = os.waitpid(child, 0)  # the worker owns the channel meanwhile
             last_exit = _exit_status(status)
             _clean_up(scratch)
+        elif op == "remember":  # the assignment's own cells, from the trusted side
+            transforms.remember(request.get("cells"))
+            gc.freeze()
         elif op == "cleanup":
             protocol.write_frame(reply_fd, {"id": request.get("id"), "token": request.get("token"),
                                             "status": "idle", "child": last_exit})

@@ -666,6 +666,7 @@ PLANT_HIJACK = dedent('''
                            ("usercustomize.py", payload), ("zz_attack.pth", pth),
                            ("protocol.py", payload), ("worker.py", payload), ("pytest.py", payload),
                            ("kernel_shell.py", payload), ("lazy_ticks.py", payload),
+                           ("transform_cache.py", payload),
                            ("conftest.py", payload), ("00-attack.py", payload)):
             path = os.path.join(folder, name)
             try:
