@@ -20,7 +20,9 @@ What it does, in one run:
 4. builds an otter-grader autograder from ``solutions/hw1/hw1-master.ipynb``
    (``otter assign`` in a temporary folder; its ``autograder.zip`` holds the
    public tests only) and runs ``otter run -a autograder.zip NOTEBOOK`` on a
-   sample of the same notebooks, two at a time, with the same memory sampler;
+   sample of the same notebooks, two at a time, with the same memory sampler:
+   half of the sample before step 2 and half after step 3, so a machine whose
+   speed drifts during the run (a shared VM does) weighs on both sides alike;
 5. prints per-submission figures, the ratios, the machine and its load
    (``os.getloadavg``: the machine may be shared, so only the ratios of variants
    measured in the same run mean much), and writes them to
@@ -230,21 +232,31 @@ def run_otter_one(autograder: Path, notebook: Path, workdir: Path) -> dict[str, 
             "score": score}
 
 
-def grade_otter(notebooks: list[Path], workdir: Path, parallel: int = 2) -> dict[str, Any]:
-    autograder = build_otter(workdir / "assign")
+def grade_otter(notebooks: list[Path], autograder: Path, workdir: Path,
+                parallel: int = 2) -> dict[str, Any]:
+    """``otter run`` on ``notebooks``, ``parallel`` at a time; wall time and peak memory."""
     with TreeMemory(os.getpid()) as memory:
         started = time.monotonic()
         with cf.ThreadPoolExecutor(parallel) as pool:
-            runs = list(pool.map(lambda nb: run_otter_one(autograder, nb, workdir / "runs"),
-                                 notebooks))
+            runs = list(pool.map(lambda nb: run_otter_one(autograder, nb, workdir), notebooks))
         wall = time.monotonic() - started
+    return {"runs": runs, "wall_s": wall, "peak_rss_bytes": memory.peak_bytes}
+
+
+def combine_otter(batches: list[dict[str, Any]], parallel: int = 2) -> dict[str, Any]:
+    """The otter figures of the whole sample, graded in ``batches`` (one before ours, one
+    after: the machine's drift during the run then weighs on both sides alike)."""
+    runs = [run for batch in batches for run in batch["runs"]]
+    wall = sum(batch["wall_s"] for batch in batches)
     walls = [r["wall_s"] for r in runs]
     return {
         "sample": len(runs), "parallel": parallel, "total_wall_s": wall,
         "median_wall_per_notebook_s": statistics.median(walls),
         "effective_wall_per_notebook_s": wall / len(runs),
+        "effective_per_batch_s": [batch["wall_s"] / len(batch["runs"]) for batch in batches],
         "failed_runs": sum(r["returncode"] != 0 for r in runs),
-        "peak_rss_tree_mb": memory.peak_bytes / 2**20, "runs": runs,
+        "peak_rss_tree_mb": max(batch["peak_rss_bytes"] for batch in batches) / 2**20,
+        "runs": runs,
     }
 
 
@@ -286,7 +298,9 @@ def report(figures: dict[str, Any]) -> str:
         (f"otter (otter run, {otter['sample']} of the same notebooks, {otter['parallel']} at a "
         f"time): median wall {otter['median_wall_per_notebook_s']:.2f} s per notebook, "
         f"effective {otter['effective_wall_per_notebook_s']:.2f} s per notebook "
-        f"(total {otter['total_wall_s']:.1f} s, {otter['failed_runs']} failed runs)"),
+        f"(total {otter['total_wall_s']:.1f} s, {otter['failed_runs']} failed runs; "
+        "effective per half, before ours / after: "
+        f"{' / '.join(f'{x:.2f} s' for x in otter['effective_per_batch_s'])})"),
         f"      peak RSS of the process tree {otter['peak_rss_tree_mb']:.0f} MiB",
         (f"      scores on the sample: otter (public tests) mean "
         f"{_mean([r['score'] for r in otter['runs']]):.1f}, ours (hidden tests) mean "
@@ -336,6 +350,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         kinds = make_submissions(load_examples(), args.n, workdir / "submissions", args.seed)
         print(f"generated {args.n} submissions in {workdir / 'submissions'}", flush=True)
+        sample = random.Random(args.seed).sample(
+            sorted((workdir / "submissions").glob("*.ipynb")), min(args.otter_sample, args.n))
+        halves = [sample[: len(sample) // 2], sample[len(sample) // 2:]]
+        autograder = build_otter(workdir / "otter" / "assign")
+        batches = []
+        if halves[0]:
+            print(f"otter on {len(halves[0])} (half of its sample, before ours)", flush=True)
+            batches.append(grade_otter(halves[0], autograder, workdir / "otter" / "runs"))
         ours = grade_ours(workdir / "submissions", workdir / "ours", args.jobs, args.seed)
         print(f"ours: {ours['batch_wall_s']:.1f} s", flush=True)
         dask = None
@@ -343,10 +365,9 @@ def main(argv: list[str] | None = None) -> int:
             dask = grade_ours(workdir / "submissions", workdir / "dask", args.jobs, args.seed,
                               cluster=f"local:{args.dask}")
             print(f"dask: {dask['batch_wall_s']:.1f} s", flush=True)
-        print(f"now otter on {args.otter_sample}", flush=True)
-        sample = random.Random(args.seed).sample(
-            sorted((workdir / "submissions").glob("*.ipynb")), min(args.otter_sample, args.n))
-        otter = grade_otter(sample, workdir / "otter")
+        print(f"otter on {len(halves[1])} (the other half, after ours)", flush=True)
+        batches.append(grade_otter(halves[1], autograder, workdir / "otter" / "runs"))
+        otter = combine_otter(batches)
         figures = {"argv": sys.argv, "kinds": dict(kinds), "machine": machine(),
                    "ours": ours, "dask": dask, "otter": otter}
         text = report(figures)
