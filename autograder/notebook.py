@@ -122,8 +122,8 @@ def _code_cells(node: nbformat.NotebookNode) -> list[Cell]:
 
 def is_otter_cell(source: str) -> bool:
     """True when every statement of the cell is otter-grader plumbing."""
-    if "otter" not in source and "grader" not in source:
-        return False  # each kind of plumbing names one of them: no need to parse the cell
+    if source.isascii() and "otter" not in source and "grader" not in source:
+        return False  # plumbing names one of them (spelled so: no NFKC-equal letters in ASCII)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

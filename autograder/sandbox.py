@@ -477,14 +477,14 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
             other.close()
         _SANDBOXES.clear()
         _close_at_exit(os.getpid())
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
-                                                   common_cells=common_cells)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
+                                            real_otter=real_otter, common_cells=common_cells)
     try:
         return sandbox.spawn()
     except WorkerGone:
         _SANDBOXES.pop(key, None)
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
-                                                   common_cells=common_cells)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
+                                            real_otter=real_otter, common_cells=common_cells)
         return sandbox.spawn()
 
 

@@ -26,7 +26,10 @@ def write_v4(path, *sources, markdown=("# title",)):
     ("%time grader.check('x')", False),
     ("import otter, numpy", False),
     ("", False),
-], ids=["init", "check", "export", "mixed-with-code", "magic", "otter-and-numpy", "empty"])
+    ("\uff47rader.check('sigmoid')  # fullwidth g: Python reads grader", True),
+    ("x = 1  # 주석", False),
+], ids=["init", "check", "export", "mixed-with-code", "magic", "otter-and-numpy", "empty",
+        "nfkc-spelling", "non-ascii-code"])
 def test_otter_cells_are_recognised_only_when_pure(source, otter):
     """Only cells made of otter plumbing alone are left out; code is never dropped."""
     assert is_otter_cell(source) is otter
