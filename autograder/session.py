@@ -266,13 +266,14 @@ class StudentSession:
             raise WorkerDied(f"`{name}` could not be checked: the notebook's process kept dying")
         assert self._worker is not None
         seconds = min(seconds, remaining)
+        shown = min(seconds, shown_seconds or seconds)
         try:
             return self._worker.request(message, seconds, on_callback)
         except WorkerTimeout:
-            raise StudentTimeout.for_call(name, min(seconds, shown_seconds or seconds)) from None
+            raise StudentTimeout.for_call(name, shown) from None
         except WorkerGone as exc:
             if exc.timed_out:
-                raise StudentTimeout(f"`{name}` did not return within {seconds:g} s and did "
+                raise StudentTimeout(f"`{name}` did not return within {shown:g} s and did "
                                      "not stop when interrupted") from None
             raise WorkerDied(f"calling `{name}` stopped the notebook's process: {exc.reason}") from None
 

@@ -1029,7 +1029,9 @@ ATTACKS = [
            cells_contain=("cell 2 ran past its time limit and was interrupted",)),
     _a("r-loop-function", "an infinite loop in a graded function fails that function's tests only",
        "ref", LOOP_FN, scores={"sigmoid_cross_entropy": 0},
-       feedback=(("sigmoid_cross_entropy", "did not return within 1 s (time limit)"),)),
+       # "(time limit)" when it stops at the interrupt; "and did not stop when interrupted" when
+       # a loaded machine lets the grace period pass first: both name the call's own limit
+       feedback=(("sigmoid_cross_entropy", "did not return within 1 s"),)),
     _a("r-loop-function-sigint-ignored", "a function looping with SIGINT ignored: killed, that question 0",
        "ref", LOOP_FN_SIGINT_IGNORED, scores={"softmax_cross_entropy": 0},
        feedback=(("softmax_cross_entropy", "did not stop when interrupted"),)),

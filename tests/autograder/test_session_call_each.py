@@ -101,3 +101,26 @@ def test_a_worker_that_lies_about_its_calls_is_caught(replies):
         assert [o.status for o in session.start()] == ["ok", "ok"]
         with pytest.raises(BadReply):
             list(session.call_each("double", [(1,), (2,)]))
+
+
+STUBBORN = '''
+import signal
+
+def stubborn(x):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
+'''
+
+
+def test_a_call_that_ignores_the_interrupt_names_one_calls_limit_too():
+    """Killed after the grace period: the message names the call's limit (as ``call``'s
+    does), not the batch's total."""
+    cells = (Cell(0, NOTEBOOK), Cell(1, STUBBORN))
+    limits = Limits(call_seconds=0.5, interrupt_grace_seconds=0.2)
+    with StudentSession(cells, [], limits) as session:
+        assert [o.status for o in session.start()] == ["ok", "ok"]
+        with pytest.raises(StudentTimeout) as raised:
+            list(session.call_each("stubborn", [(1,), (2,), (3,)]))
+        assert str(raised.value) == ("`stubborn` did not return within 0.5 s and did not stop "
+                                     "when interrupted")
