@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 from dataclasses import dataclass
@@ -80,18 +81,14 @@ class Assignment:
             files.append(path)
         return files
 
-    @cached_property
+    @property
     def skeleton_cells(self) -> tuple[str, ...]:
         """The code cells of the student-facing notebooks in ``assignments/NAME/``: text most
         submissions repeat unchanged, which the sandbox prepares once (``transform_cache``).
-        Never the master notebook or anything of ``solutions/``: workers can read this."""
-        from .notebook import InvalidNotebook, read_notebook
-
-        cells: dict[str, None] = {}
-        for path in sorted(self.public_dir.glob("*.ipynb")):
-            with contextlib.suppress(InvalidNotebook):
-                cells.update(dict.fromkeys(cell.source for cell in read_notebook(path).cells))
-        return tuple(cells)
+        Never the master notebook or anything of ``solutions/``: workers can read this.
+        Read once per process: every task of a pool or a Dask worker gets an Assignment of
+        its own (unpickled, or found by name), and the property is asked per submission."""
+        return _skeleton_cells(self.public_dir)
 
     @property
     def questions(self) -> dict[str, float]:
@@ -154,6 +151,17 @@ class Assignment:
         for label, data in engine_files(self.grader):
             digest.update(label.encode() + b"\0" + data + b"\0")
         return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _skeleton_cells(public_dir: Path) -> tuple[str, ...]:
+    from .notebook import InvalidNotebook, read_notebook
+
+    cells: dict[str, None] = {}
+    for path in sorted(public_dir.glob("*.ipynb")):
+        with contextlib.suppress(InvalidNotebook):
+            cells.update(dict.fromkeys(cell.source for cell in read_notebook(path).cells))
+    return tuple(cells)
 
 
 def load_module(path: Path, module_name: str) -> ModuleType:

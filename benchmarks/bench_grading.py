@@ -240,17 +240,18 @@ def grade_otter(notebooks: list[Path], autograder: Path, workdir: Path,
         with cf.ThreadPoolExecutor(parallel) as pool:
             runs = list(pool.map(lambda nb: run_otter_one(autograder, nb, workdir), notebooks))
         wall = time.monotonic() - started
-    return {"runs": runs, "wall_s": wall, "peak_rss_bytes": memory.peak_bytes}
+    return {"runs": runs, "wall_s": wall, "peak_rss_bytes": memory.peak_bytes,
+            "parallel": parallel}
 
 
-def combine_otter(batches: list[dict[str, Any]], parallel: int = 2) -> dict[str, Any]:
+def combine_otter(batches: list[dict[str, Any]]) -> dict[str, Any]:
     """The otter figures of the whole sample, graded in ``batches`` (one before ours, one
     after: the machine's drift during the run then weighs on both sides alike)."""
     runs = [run for batch in batches for run in batch["runs"]]
     wall = sum(batch["wall_s"] for batch in batches)
     walls = [r["wall_s"] for r in runs]
     return {
-        "sample": len(runs), "parallel": parallel, "total_wall_s": wall,
+        "sample": len(runs), "parallel": batches[0]["parallel"], "total_wall_s": wall,
         "median_wall_per_notebook_s": statistics.median(walls),
         "effective_wall_per_notebook_s": wall / len(runs),
         "effective_per_batch_s": [batch["wall_s"] / len(batch["runs"]) for batch in batches],

@@ -89,6 +89,25 @@ def test_only_the_student_facing_notebooks_are_remembered():
     assert "BEGIN SOLUTION" in master  # what must never reach a worker
 
 
+def test_the_skeleton_is_read_once_per_process_not_per_submission(monkeypatch):
+    """A pool's task gets an unpickled Assignment, a Dask task one found by name; asking
+    each for its skeleton cells must not read and parse the notebooks again."""
+    import pickle
+
+    from autograder import catalog, notebook
+
+    reads = []
+    real = notebook.read_notebook
+    monkeypatch.setattr(notebook, "read_notebook", lambda path: reads.append(path) or real(path))
+    catalog._skeleton_cells.cache_clear()
+    assignment = Assignment.find("hw1")
+    first = assignment.skeleton_cells
+    for _ in range(3):
+        assert pickle.loads(pickle.dumps(assignment)).skeleton_cells == first
+        assert Assignment.find("hw1").skeleton_cells == first
+    assert len(reads) == 1
+
+
 PROBE = ("remembered = get_ipython().input_transformer_manager.transform_cell\n"
          "print(sorted(getattr(remembered, 'known', {})))")
 
