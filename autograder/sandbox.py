@@ -270,6 +270,16 @@ class Sandbox:
             return same_namespace(self.pid)
         return same_session(self.pid)
 
+    def release(self, worker: Worker) -> bool:
+        """Kill ``worker``, this sandbox's current one, now and ``recycle`` it before the next
+        ``spawn`` (``Worker.release``); False, and nothing done, for any other worker."""
+        if self.worker is not worker:
+            return False
+        worker.signal(signal.SIGKILL)
+        self.worker = None
+        self._released = worker
+        return True
+
     def recycle(self, worker: Worker) -> str:
         """Kill ``worker``, let the zygote clean up, check it is alone; say how the worker ended.
 
@@ -442,11 +452,7 @@ class Worker:
         For the end of a submission, when nobody asks how the worker ended: its death
         (tearing down a process forked from a large one takes milliseconds) overlaps
         with the trusted side's work on the result."""
-        if self.ended is None and self.sandbox.worker is self:
-            self.signal(signal.SIGKILL)
-            self.sandbox.worker = None
-            self.sandbox._released = self
-        else:
+        if self.ended is not None or not self.sandbox.release(self):
             self.close()
 
 
