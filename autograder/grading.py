@@ -25,8 +25,9 @@ from .intake import Submission
 from .notebook import Cell, InvalidNotebook, read_notebook
 from .pytest_plugin import GradingPlugin
 from .results import SubmissionResult, TestOutcome
-from .sandbox import Limits, WorkerGone
+from .sandbox import Limits
 from .session import StudentSession, cell_report
+from .worker_handle import WorkerGone
 
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,

@@ -12,6 +12,10 @@ space, and the trusted side checks that only the zygote is left before the
 next fork. Every wait has a deadline; past it the worker gets SIGINT
 (Jupyter's interrupt), then, after a grace period, SIGKILL.
 
+The handle on one worker (its requests and their deadlines) is
+``worker_handle.Worker``; the one warm sandbox a grading process keeps is
+``warm_sandboxes.worker_for``.
+
 What may not happen here: reading anything from the worker other than
 length-capped protocol frames (parsed by ``protocol``, never unpickled), or
 trusting a reply beyond "this is what the worker claims".
@@ -23,12 +27,9 @@ what is lost.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import fcntl
-import functools
 import json
-import multiprocessing.util
 import os
 import secrets
 import select
@@ -39,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,19 +65,7 @@ from .launch import (  # noqa: F401 - Limits, MiB, bubblewrap_problem: the sandb
     setpriv,
     worker_env,
 )
-
-
-class WorkerGone(Exception):
-    """The worker died, was killed, or broke the protocol; it is dead now."""
-
-    def __init__(self, reason: str, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.timed_out = timed_out
-
-
-class WorkerTimeout(Exception):
-    """The request ran past its deadline and was interrupted; the worker lives."""
+from .worker_handle import Worker, WorkerGone
 
 
 class Sandbox:
@@ -359,103 +347,6 @@ class Sandbox:
             self._worker_cgroup = None
 
 
-class Worker:
-    """One submission's process, forked from the zygote; the only one it talks to."""
-
-    def __init__(self, sandbox: Sandbox, pid: int) -> None:
-        self.sandbox = sandbox
-        self.pid = pid
-        self.pidfd = os.pidfd_open(pid)
-        self.limits = sandbox.limits
-        self.warning = sandbox.warning
-        self.weaknesses = sandbox.weaknesses
-        self.ended: str | None = None
-
-    @property
-    def output(self) -> bytes:
-        return bytes(self.sandbox._sink)
-
-    @property
-    def alive(self) -> bool:
-        return self.ended is None and not exited(self.pidfd)
-
-    def signal(self, number: int) -> None:
-        with contextlib.suppress(ProcessLookupError, OSError):
-            signal.pidfd_send_signal(self.pidfd, number)
-
-    def request(self, message: dict[str, Any], seconds: float,
-                on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                ) -> dict[str, Any]:
-        """Send ``message``; return the reply or raise WorkerTimeout / WorkerGone.
-
-        Past ``seconds`` the worker is interrupted (SIGINT) and given a grace
-        period to answer; a worker that does not answer is killed. A ``callback``
-        frame before the reply is answered with ``on_callback(frame)`` (within
-        the same deadline); without ``on_callback`` it breaks the channel.
-        """
-        if not self.alive:
-            raise WorkerGone(self.close())
-        request_id = self.sandbox.next_id()
-        channel = self.sandbox.channel
-        deadline = time.monotonic() + seconds
-        try:
-            try:
-                channel.send(dict(message, id=request_id), deadline, self.pidfd)
-                reply = self._reply(request_id, deadline, on_callback)
-            except ChannelTimeout:
-                self.signal(signal.SIGINT)
-                try:
-                    reply = self._reply(request_id,
-                                        time.monotonic() + self.limits.interrupt_grace_seconds,
-                                        on_callback)
-                except ChannelTimeout:
-                    self.close()
-                    raise WorkerGone("it did not stop when interrupted and was killed",
-                                     timed_out=True) from None
-                if reply.get("id") != request_id:
-                    raise ChannelBroken("the worker's reply did not match the request") from None
-                raise WorkerTimeout(str(seconds)) from None
-        except ChannelClosed:
-            raise WorkerGone(self.close()) from None
-        except ChannelBroken as exc:
-            self.close()
-            raise WorkerGone(str(exc)) from None
-        if reply.get("id") != request_id:
-            self.close()
-            raise WorkerGone("the worker's reply did not match the request")
-        return reply
-
-    def _reply(self, request_id: int, deadline: float,
-               on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None) -> dict[str, Any]:
-        """The next frame that is not a callback; callbacks answered on the way."""
-        channel = self.sandbox.channel
-        while True:
-            frame = channel.receive(deadline, self.pidfd)
-            if frame.get("status") != "callback" or frame.get("id") != request_id:
-                return frame
-            if on_callback is None:
-                raise ChannelBroken("the worker asked to call a function it was not given")
-            channel.send(dict(on_callback(frame), op="callback_result", id=request_id),
-                         deadline, self.pidfd)
-
-    def close(self) -> str:
-        """End this worker and clean up after it (idempotent); how it ended, for messages."""
-        if self.ended is None:
-            self.ended = self.sandbox.recycle(self)
-            with contextlib.suppress(OSError):
-                os.close(self.pidfd)
-        return self.ended
-
-    def release(self) -> None:
-        """End this worker without waiting for it to die: SIGKILL now, and the sandbox
-        cleans up after it (``close``, so ``recycle``) before it forks the next worker.
-        For the end of a submission, when nobody asks how the worker ended: its death
-        (tearing down a process forked from a large one takes milliseconds) overlaps
-        with the trusted side's work on the result."""
-        if self.ended is not None or not self.sandbox.release(self):
-            self.close()
-
-
 def _wide_pipe(size: int = 1 << 20) -> tuple[int, int]:
     """A pipe whose buffer holds a large array in one go (1 MiB, or the system's maximum,
     instead of 64 KiB): a frame then crosses in a few writes instead of one per 64 KiB."""
@@ -466,47 +357,6 @@ def _wide_pipe(size: int = 1 << 20) -> tuple[int, int]:
         fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, size)
     return read, write
 
-
-_SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
-
-
-def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None, *,
-               real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> Worker:
-    """A fresh worker from this process's warm sandbox for these files and limits;
-    ``common_cells``: trusted text most submissions repeat (see ``transform_cache``)."""
-    key = (tuple(public_files), limits, uid, real_otter, common_cells)
-    sandbox = _SANDBOXES.get(key)
-    if sandbox is None or not sandbox.alive:
-        if sandbox is not None:
-            sandbox.close()
-        for other in _SANDBOXES.values():  # one warm sandbox per grading process
-            other.close()
-        _SANDBOXES.clear()
-        _close_at_exit(os.getpid())
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
-                                            real_otter=real_otter, common_cells=common_cells)
-    try:
-        return sandbox.spawn()
-    except WorkerGone:
-        _SANDBOXES.pop(key, None)
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
-                                            real_otter=real_otter, common_cells=common_cells)
-        return sandbox.spawn()
-
-
-def close_sandboxes() -> None:
-    for sandbox in _SANDBOXES.values():
-        sandbox.close()
-    _SANDBOXES.clear()
-
-
-@functools.cache
-def _close_at_exit(pid: int) -> None:
-    """Close this process's sandboxes when it exits: atexit for a plain process, a
-    multiprocessing finalizer for a pool worker (which skips atexit and clears the
-    finalizers it inherited, so this is registered in the process itself)."""
-    atexit.register(close_sandboxes)
-    multiprocessing.util.Finalize(None, close_sandboxes, exitpriority=10)
 
 
 def _read_child_pid(fd: int, deadline: float) -> int:

@@ -27,7 +27,9 @@ from .errors import (
 )
 from .notebook import Cell
 from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of
-from .sandbox import Limits, Worker, WorkerGone, WorkerTimeout, worker_for
+from .sandbox import Limits
+from .warm_sandboxes import worker_for
+from .worker_handle import Worker, WorkerGone, WorkerTimeout
 
 MAX_BATCH = 10_000  # calls in one call_each
 

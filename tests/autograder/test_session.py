@@ -116,7 +116,8 @@ def test_a_named_budget_replaces_the_call_limit(student):
 
 def test_a_callback_nobody_asked_for_breaks_the_channel():
     """A worker that asks to evaluate a function during a call that was given none is cut off."""
-    from autograder.sandbox import Sandbox, WorkerGone
+    from autograder.sandbox import Sandbox
+    from autograder.worker_handle import WorkerGone
 
     sandbox = Sandbox([], Limits())
     try:
