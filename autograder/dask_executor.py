@@ -159,9 +159,13 @@ def _client(cluster: str) -> Iterator[Any]:
     if local:
         workers = int(local.group(1))
         # ":0": a free port for the scheduler's HTTP server, which starts even without a
-        # dashboard and would otherwise take 8787 (a second run on the machine then fails)
+        # dashboard and would otherwise take 8787 (a second run on the machine then fails).
+        # CRITICAL: at the cluster's close a worker's heartbeat can race the scheduler's
+        # shutdown and log an ERROR traceback after a successful run (dask/distributed
+        # #7105, #9032); everything a TA needs (a failed or killed task) comes back through
+        # the futures and is printed by ``_result_of``.
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as local_cluster, \
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as local_cluster, \
                 Client(local_cluster) as client:
             yield client
         return
