@@ -161,8 +161,8 @@ class Sandbox:
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
-        for name in ("worker.py", "kernel_shell.py", "lazy_ticks.py", "transform_cache.py",
-                     "protocol.py", "isolate.py"):
+        for name in ("worker.py", "worker_serve.py", "kernel_shell.py", "lazy_ticks.py",
+                     "transform_cache.py", "protocol.py", "isolate.py"):
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in self.public_files:  # read-only, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]

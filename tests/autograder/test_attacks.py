@@ -529,7 +529,8 @@ OUTPUT_FLOOD_FN = dedent('''
 READ_SECRETS = dedent('''
     import json, os
     found, texts = [], []
-    OWN = {"/opt/autograder/worker.py", "/opt/autograder/protocol.py",
+    OWN = {"/opt/autograder/worker.py", "/opt/autograder/worker_serve.py",
+           "/opt/autograder/protocol.py",
            "/opt/autograder/kernel_shell.py", "/home/student/digits.npz"}
 
     def grab(path):
@@ -666,7 +667,7 @@ PLANT_HIJACK = dedent('''
                            ("usercustomize.py", payload), ("zz_attack.pth", pth),
                            ("protocol.py", payload), ("worker.py", payload), ("pytest.py", payload),
                            ("kernel_shell.py", payload), ("lazy_ticks.py", payload),
-                           ("transform_cache.py", payload),
+                           ("transform_cache.py", payload), ("worker_serve.py", payload),
                            ("conftest.py", payload), ("00-attack.py", payload)):
             path = os.path.join(folder, name)
             try:
