@@ -67,6 +67,11 @@ from .launch import (  # noqa: F401 - Limits, MiB, bubblewrap_problem: the sandb
 )
 from .worker_handle import Worker, WorkerGone
 
+# The engine's files that run inside the sandbox, bound read-only into SANDBOX_LIB
+# (``worker.py`` is the zygote; it imports the others as its siblings).
+ENGINE_FILES = ("worker.py", "worker_serve.py", "kernel_shell.py", "lazy_ticks.py",
+                "transform_cache.py", "protocol.py", "isolate.py")
+
 
 class Sandbox:
     """One confined zygote; ``spawn()`` forks a fresh worker for one submission."""
@@ -161,8 +166,7 @@ class Sandbox:
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
-        for name in ("worker.py", "worker_serve.py", "kernel_shell.py", "lazy_ticks.py",
-                     "transform_cache.py", "protocol.py", "isolate.py"):
+        for name in ENGINE_FILES:
             command += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_LIB}/{name}"]
         for path in self.public_files:  # read-only, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]

@@ -58,7 +58,7 @@ import nbformat
 import pytest
 
 from autograder.results import SubmissionResult, TestOutcome
-from autograder.sandbox import UID_BASE
+from autograder.sandbox import ENGINE_FILES, SANDBOX_LIB, UID_BASE
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -529,9 +529,7 @@ OUTPUT_FLOOD_FN = dedent('''
 READ_SECRETS = dedent('''
     import json, os
     found, texts = [], []
-    OWN = {"/opt/autograder/worker.py", "/opt/autograder/worker_serve.py",
-           "/opt/autograder/protocol.py",
-           "/opt/autograder/kernel_shell.py", "/home/student/digits.npz"}
+    OWN = {*ENGINE_PATHS, "/home/student/digits.npz"}
 
     def grab(path):
         try:
@@ -617,7 +615,7 @@ READ_SECRETS = dedent('''
                 break
     if found:
         raise RuntimeError("HOLE: read " + ", ".join(found[:20]) + " :: " + " | ".join(texts[:3]))
-''')
+''').replace("ENGINE_PATHS", repr([f"{SANDBOX_LIB}/{name}" for name in ENGINE_FILES]))
 
 FORGE_RESULTS = dedent('''
     import json, os
@@ -665,10 +663,9 @@ PLANT_HIJACK = dedent('''
     for folder in sorted(dirs):
         for name, text in (("numpy.py", payload), ("sitecustomize.py", payload),
                            ("usercustomize.py", payload), ("zz_attack.pth", pth),
-                           ("protocol.py", payload), ("worker.py", payload), ("pytest.py", payload),
-                           ("kernel_shell.py", payload), ("lazy_ticks.py", payload),
-                           ("transform_cache.py", payload), ("worker_serve.py", payload),
-                           ("conftest.py", payload), ("00-attack.py", payload)):
+                           ("pytest.py", payload), ("conftest.py", payload),
+                           ("00-attack.py", payload),
+                           *((engine_file, payload) for engine_file in ENGINE_NAMES)):
             path = os.path.join(folder, name)
             try:
                 os.makedirs(folder, exist_ok=True)
@@ -680,7 +677,7 @@ PLANT_HIJACK = dedent('''
     escaped = [p for p in wrote if not os.path.realpath(p).startswith(("/home/student/", "/tmp/"))]
     if escaped:
         raise RuntimeError("HOLE: planted " + ", ".join(escaped))
-''')
+''').replace("ENGINE_NAMES", repr(ENGINE_FILES))
 PLANT_CHECK = dedent('''
     import importlib, os, sys
     importlib.invalidate_caches()
