@@ -1,6 +1,6 @@
 """Jupyter's semantics for the sandboxed worker: the shell a notebook's cells run in.
 
-Imported by ``worker.py`` inside the sandbox (a copy of this file lies next to
+Imported by ``worker.py`` and ``worker_serve.py`` inside the sandbox (a copy of this file lies next to
 it), never by the trusted side. It builds IPython's ``InteractiveShell`` the
 way ipykernel configures its own, minus the kernel: ipykernel's
 ``ZMQInteractiveShell`` and its display publisher need a kernel session and
