@@ -21,6 +21,7 @@ from course.gradecenter import GradeCenter, GradeCenterError, read_grade_center,
 from course.histogram import write_histogram
 from course.inputs import load_inputs
 from course.policy import Policy
+from course.policy_toml import load_policy
 from course.report import breakdown_markdown, final_grades_rows, summary_markdown
 from course.scoring import StudentGrade, grade_all
 
@@ -47,7 +48,7 @@ def main(
     grade_center: Path | None = None,
 ) -> tuple[Policy, tuple[StudentGrade, ...]]:
     """Grade everyone and write the reports; raises a CourseError before writing anything."""
-    loaded = Policy.from_toml(policy)
+    loaded = load_policy(Path(policy))
     center = None
     if grade_center is not None:
         try:

@@ -1,9 +1,9 @@
 """The course policy: frozen, validated value objects.
 
 Every object checks itself in ``__post_init__`` and raises
-:class:`~course.errors.PolicyValueError` naming the offending key; the named
-constructor :meth:`Policy.from_toml` (see :mod:`course.policy_toml`) adds the
-file name and the enclosing table.  Numbers are :class:`fractions.Fraction`
+:class:`~course.errors.PolicyValueError` naming the offending key; loading a
+policy file (:func:`course.policy_toml.load_policy`, which imports this module and
+never the other way round) adds the file name and the enclosing table.  Numbers are :class:`fractions.Fraction`
 so that no float ever touches a grade.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from pathlib import Path
 
 from course.errors import PolicyValueError
 from course.numbers import plain
@@ -242,13 +241,6 @@ class Policy:
         total = sum((c.weight for c in self.components), Fraction(0))
         if total != 100:
             raise PolicyValueError("components", f"weights must sum to 100, got {plain(total)}")
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> Policy:
-        """Load and validate a policy file; errors name the file and the key."""
-        from course.policy_toml import load_policy
-
-        return load_policy(Path(path))
 
     def component_for(self, source: Source) -> Component | None:
         """The homework or quizzes component, if the policy has one."""

@@ -11,6 +11,7 @@ import pytest
 
 from course.inputs import Gradebook, GradebookRow, Inputs, Student
 from course.policy import Policy
+from course.policy_toml import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 COSE474 = REPO / "course" / "cose474.toml"
@@ -20,7 +21,7 @@ STUDENT = Student("2023001", "Kim Minjun")
 
 @pytest.fixture
 def cose474() -> Policy:
-    return Policy.from_toml(COSE474)
+    return load_policy(COSE474)
 
 
 @pytest.fixture
