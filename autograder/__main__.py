@@ -4,11 +4,11 @@ import sys
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["check"]:  # the student's check: a fast start, nothing of grading
-        from .check_warm import attempt, start_server
+        from .student.check_warm import attempt, start_server
 
         code, start = attempt(sys.argv[2:])  # this user's warm check server, when it is up
         if code is None:
-            from .check import main as check_main
+            from .student.check import main as check_main
 
             code = check_main(sys.argv[2:])
             if start:

@@ -3,7 +3,8 @@
 Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh`` once
 to build the image, then ``run_autograder`` for every submission. The zip holds
 what grading needs and nothing else (``bundle_members`` decides, a test checks
-the list): ``pyproject.toml``, the engine (``autograder/*.py``), this
+the list): ``pyproject.toml``, the whole engine package (``autograder/``, its
+subpackages and data files), this
 assignment's manifest, hidden graders and reference solution, its public data
 files, the two scripts and a short README. The manifest carries the
 assignment's limits, so ``run_autograder`` grades with them as ``grade`` does. Never the student examples, the master
@@ -28,8 +29,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import PROJECT_ROOT, Assignment
 from .errors import AutograderError
+from .grading.catalog import PROJECT_ROOT, Assignment
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
 EXECUTABLE = stat.S_IFREG | 0o755
@@ -110,12 +111,18 @@ class Member:
     executable: bool = False
 
 
+def engine_package(root: Path) -> list[Path]:
+    """Every file of the ``autograder`` package, its subpackages and data included
+    (no compiled caches)."""
+    return sorted(path for path in (root / "autograder").rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts)
+
+
 def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
                    show_test_names: bool = True) -> list[Member]:
     """Every file of the bundle, sorted by name."""
-    engine = root / "autograder"
     home = assignment.home
-    files = [root / "pyproject.toml", *sorted(engine.glob("*.py")), engine / "grading.ini",
+    files = [root / "pyproject.toml", *engine_package(root),
              home / "assignment.toml", assignment.grader, assignment.reference,
              *assignment.public_files]
     missing = [str(path) for path in files if not path.is_file()]

@@ -24,20 +24,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from .batch import BatchOutcome, grade_all
+from .batch.run import BatchOutcome, grade_all
 from .bundle import build_bundle
-from .catalog import Assignment
-from .check import check_notebook, render
 from .errors import AutograderError
-from .ids import CLASH_NOTE, ID_NOTE
-from .lateness import load_deadlines
-from .lateness import zone as load_zone
-from .ledger import override_history, read_overrides
+from .gradebook.lateness import load_deadlines
+from .gradebook.lateness import zone as load_zone
+from .gradebook.ledger import override_history, read_overrides
+from .gradebook.results import SubmissionResult
+from .gradebook.store import DB_NAME, Gradebook, Run, StoredResult
+from .gradebook.summary import print_summary
+from .grading.catalog import Assignment
+from .intake.ids import CLASH_NOTE, ID_NOTE
 from .report import write_report
-from .results import SubmissionResult
-from .sandbox import Limits
-from .store import DB_NAME, Gradebook, Run, StoredResult
-from .summary import print_summary
+from .sandbox.box import Limits
+from .student.check import check_notebook, render
 
 MESSAGES = 20  # id notes shown in the terminal; all are in the TA logs
 
@@ -231,7 +231,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             console.print(f"WARNING: {args.extensions}: no submission for {', '.join(unknown)} "
                           "(extension unused; check the id)", markup=False)
     if args.blackboard_grade_center is not None:
-        from .lms import write_assignment_upload  # only here: it reads course.gradecenter
+        from .gradebook.lms import write_assignment_upload  # only here: it reads course.gradecenter
 
         upload, skipped = write_assignment_upload(args.out, args.assignment,
                                                   args.blackboard_grade_center,

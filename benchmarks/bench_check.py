@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import check_warm
+from autograder.student import check_warm
 
 NOTEBOOK = ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
 

@@ -10,7 +10,7 @@ What it does, in one run:
    ``assignments/hw1/hw1.ipynb`` with each answer taken from the correct or a
    wrong variant of ``solutions/hw1/make_examples.py``, or left unattempted;
    a few untouched skeletons and truncated files) into a temporary folder;
-2. grades all of them with ``autograder.batch.grade_all`` (``--jobs``, default
+2. grades all of them with ``autograder.batch.run.grade_all`` (``--jobs``, default
    all cores; ``force=True`` into a fresh folder) while a thread samples the
    resident memory of this process and all its descendants from ``/proc``
    every 100 ms (sum of VmRSS over the tree; peak reported);
@@ -57,8 +57,8 @@ from typing import Any, Self
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.batch import default_jobs, grade_all  # (after the sys.path line)
-from autograder.sandbox import bubblewrap_problem
+from autograder.batch.run import default_jobs, grade_all  # (after the sys.path line)
+from autograder.sandbox.box import bubblewrap_problem
 
 MAKE_EXAMPLES = ROOT / "solutions" / "hw1" / "make_examples.py"
 MASTER = ROOT / "solutions" / "hw1" / "hw1-master.ipynb"

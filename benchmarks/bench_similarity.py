@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import nbformat
 from bench_grading import load_examples, make_submissions
 
-from autograder.catalog import Assignment
+from autograder.grading.catalog import Assignment
 from autograder.report.similarity import (
     Skeleton,
     cells_of,

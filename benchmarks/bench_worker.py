@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.sandbox import Limits  # (after the sys.path line)
-from autograder.warm_sandboxes import close_sandboxes, worker_for
+from autograder.sandbox.box import Limits  # (after the sys.path line)
+from autograder.sandbox.warm import close_sandboxes, worker_for
 
 
 def main() -> None:

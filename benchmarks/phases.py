@@ -46,9 +46,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_grading import load_examples, make_submissions  # (after the sys.path lines)
 
-from autograder import grading, session
-from autograder.catalog import Assignment
-from autograder.intake import find_submissions
+from autograder.grading import grade, session
+from autograder.grading.catalog import Assignment
+from autograder.intake.find import find_submissions
 
 PHASES = ("read", "spawn", "cells", "graders", "calls", "pytest", "close", "total",
           "cpu_trusted", "cpu_sandbox")
@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the per-phase medians here")
     args = parser.parse_args(argv)
     phases = Phases()
-    phases.wrap(grading, "read_notebook", "read")
+    phases.wrap(grade, "read_notebook", "read")
     phases.wrap(session.StudentSession, "_new_worker", "spawn")
     phases.wrap(session.StudentSession, "start", "start")
-    phases.wrap(grading, "run_graders", "graders")
+    phases.wrap(grade, "run_graders", "graders")
     phases.wrap(session.StudentSession, "_ask", "calls")
     phases.wrap(session.StudentSession, "close", "close")
     assignment = Assignment.find("hw1")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         statuses: dict[str, int] = defaultdict(int)
         for submission in submissions:
             started, cpu, busy = time.perf_counter(), time.process_time(), machine_busy_seconds()
-            result = grading.grade_submission(assignment, submission, seed=args.seed)
+            result = grade.grade_submission(assignment, submission, seed=args.seed)
             phases.current["total"] = time.perf_counter() - started
             phases.current["cpu_trusted"] = time.process_time() - cpu
             phases.current["cpu_sandbox"] = (machine_busy_seconds() - busy

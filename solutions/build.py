@@ -96,7 +96,7 @@ class Paths:
 def read_manifest(p: Paths):
     """The assignment's manifest (``solutions/NAME/assignment.toml``), or BuildError."""
     from autograder.errors import GraderDefinitionError
-    from autograder.manifest import read_manifest as read
+    from autograder.grading.manifest import read_manifest as read
 
     if not p.manifest.is_file():
         raise BuildError(f"no manifest at {p.manifest} (see docs/adding-an-assignment.md)")

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..batch import safe_ids
-from ..catalog import Assignment
-from ..intake import find_submissions
-from ..store import DB_NAME, Gradebook
+from ..gradebook.safe_ids import safe_ids
+from ..gradebook.store import DB_NAME, Gradebook
+from ..grading.catalog import Assignment
+from ..intake.find import find_submissions
 from . import data as report_data
 from .html import write_pages
 from .plots import draw
@@ -57,7 +57,7 @@ def compare_inputs(assignment: Assignment, submissions: Path,
     skeleton = Skeleton.from_notebook(skeleton_path, assignment.questions)
     codes = {}
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
-        # the ids grading used: intake's, then batch.safe_ids (renamed TA files, '..', ...)
+        # the ids grading used: intake's, then gradebook.safe_ids (renamed TA files, '..', ...)
         for submission in safe_ids(find_submissions(submissions, Path(workdir))):
             if submission.student_id in wanted and submission.path is not None:
                 codes[submission.student_id] = student_code(skeleton,

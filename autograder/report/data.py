@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import SubmissionResult
+from ..gradebook.results import SubmissionResult
 from .similarity import Pair
 
 NEEDS_A_PERSON = {"error": "grading failed (not the student's fault): regrade",

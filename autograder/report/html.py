@@ -16,7 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..results import STATUSES, TA_LOG_DIR, atomic_write
+from ..gradebook.results import STATUSES, TA_LOG_DIR, atomic_write
 from .data import ReportData
 from .similarity import Code
 

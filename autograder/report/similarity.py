@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..notebook import MAX_NOTEBOOK_BYTES, is_otter_cell
+from ..intake.notebook import MAX_NOTEBOOK_BYTES, is_otter_cell
 
 K, W = 5, 4
 ANSWER_TAG = "otter_answer_cell"

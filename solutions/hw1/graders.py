@@ -26,7 +26,7 @@ The contract is the course's HW1 spec; points per question are in ``assignment.t
 * Cross-entropies only get ``y_hat`` in [0.02, 0.98]: clipping inside the
   logs (at 1e-7, 1e-12, ...) or adding a small epsilon there still matches.
 * The only student-visible text is the ``what`` labels and the messages of
-  ``autograder.checks``; they never contain inputs or expected values.
+  ``autograder.toolkit.checks``; they never contain inputs or expected values.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.cases import column, draw, expected, expected_float, one_hot
-from autograder.checks import (
+from autograder.toolkit.cases import column, draw, expected, expected_float, one_hot
+from autograder.toolkit.checks import (
     GradingFailure,
     as_array,
     as_float,

@@ -3,7 +3,7 @@
 Points per question are in ``assignment.toml``; every test carries one
 ``question`` marker and the tests of a question add up to its points. Inputs
 are drawn fresh from the per-test ``rng``; shapes and types are checked before
-values; messages come from ``autograder.checks`` and never show inputs,
+values; messages come from ``autograder.toolkit.checks`` and never show inputs,
 expected values or errors beyond the spec's public thresholds.
 
 * ``backward`` is graded by cs231n's relative error against the reference, one
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.cases import draw, expected, expected_float, one_hot, weights
-from autograder.checks import (
+from autograder.toolkit.cases import draw, expected, expected_float, one_hot, weights
+from autograder.toolkit.checks import (
     GradingFailure,
     PartialCredit,
     as_array,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.notebook import Cell
-from autograder.session import StudentSession
+from autograder.grading.session import StudentSession
+from autograder.intake.notebook import Cell
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-from autograder import grading
-from autograder.catalog import Assignment
-from autograder.intake import Submission
-from autograder.sandbox import Limits
+from autograder.grading import grade
+from autograder.grading.catalog import Assignment
+from autograder.intake.submission import Submission
+from autograder.sandbox.box import Limits
 
 LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=30, startup_seconds=20)
 
@@ -31,10 +31,10 @@ def main() -> None:
     results, sessions = [], []
     for path in spec["notebooks"]:
         submission = Submission(Path(path).stem, Path(path))
-        result = grading.grade_submission(assignment, submission, seed=spec["seed"],
-                                          limits=LIMITS)
+        result = grade.grade_submission(assignment, submission, seed=spec["seed"],
+                                        limits=LIMITS)
         results.append(result.to_record())
-        sessions.append([id(s) for s in grading._SESSIONS.values()])
+        sessions.append([id(s) for s in grade._SESSIONS.values()])
     print(json.dumps({"results": results, "sessions": sessions}))
 
 

@@ -1,4 +1,4 @@
-"""Figures drawn with and without ``autograder.lazy_ticks`` (``test_lazy_ticks.py`` runs this).
+"""Figures drawn with and without ``autograder.inside.lazy_ticks`` (``test_lazy_ticks.py`` runs this).
 
     python lazy_ticks_figures.py [--patch]
 

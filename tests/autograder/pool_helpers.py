@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from autograder.results import SubmissionResult
+from autograder.gradebook.results import SubmissionResult
 
 
 def _fine(assignment, submission, seed):

@@ -57,8 +57,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.results import SubmissionResult, TestOutcome
-from autograder.sandbox import ENGINE_FILES, SANDBOX_LIB, UID_BASE
+from autograder.gradebook.results import SubmissionResult, TestOutcome
+from autograder.sandbox.box import ENGINE_FILES, SANDBOX_LIB, UID_BASE
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -161,11 +161,11 @@ PATCH_PYTEST = dedent('''
     pytest.fail = _pytest.outcomes.fail = lambda *a, **k: None
     pytest.approx = lambda *a, **k: type("Any", (), {"__eq__": lambda s, o: True})()
     builtins.AssertionError = type("AssertionError", (Exception,), {})
-    fake = types.ModuleType("autograder.checks")
+    fake = types.ModuleType("autograder.toolkit.checks")
     for name in ("expect_float", "expect_int", "expect_array", "as_float", "as_int", "as_array"):
         setattr(fake, name, lambda *a, **k: None)
     sys.modules["autograder"] = types.ModuleType("autograder")
-    sys.modules["autograder.checks"] = fake
+    sys.modules["autograder.toolkit.checks"] = fake
     sys.modules["pytest"].main = lambda *a, **k: 0
 ''')
 
@@ -978,7 +978,7 @@ def _a(sid: str, doc: str, base: str, *cells: str, **kw) -> Attack:
 ATTACKS = [
     _a("c-patch-numpy", "np.allclose/isclose/testing patched in the worker: no effect on the grader",
        "wrong", PATCH_NUMPY),
-    _a("c-patch-pytest", "pytest, AssertionError and a fake autograder.checks in the worker: no effect",
+    _a("c-patch-pytest", "pytest, AssertionError and a fake autograder.toolkit.checks in the worker: no effect",
        "wrong", PATCH_PYTEST),
     _a("c-lie-eq", "objects whose __eq__ is always True (incl. int/tuple/dict subclasses) score 0",
        "wrong", LIE_EQ, scores={"perceptron": 0},
@@ -1222,7 +1222,7 @@ def _bwrap_skip_reason() -> str | None:
         return "bubblewrap (bwrap) is not installed: the sandbox-mode attacks cannot run here"
     if os.environ.get("AUTOGRADER_NO_BWRAP"):
         return "AUTOGRADER_NO_BWRAP is set in the test environment"
-    from autograder.sandbox import bubblewrap_problem
+    from autograder.sandbox.box import bubblewrap_problem
     return bubblewrap_problem()
 
 

@@ -15,12 +15,12 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.batch import grade_all, plan_run
-from autograder.catalog import Assignment
-from autograder.intake import Submission
-from autograder.results import SubmissionResult
-from autograder.sandbox import Limits
-from autograder.store import DB_NAME, Gradebook
+from autograder.batch.run import grade_all, plan_run
+from autograder.gradebook.results import SubmissionResult
+from autograder.gradebook.store import DB_NAME, Gradebook
+from autograder.grading.catalog import Assignment
+from autograder.intake.submission import Submission
+from autograder.sandbox.box import Limits
 
 LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=20, startup_seconds=15)
 WRONG = "def perceptron(x1, x2, w):\n    return 0\n"
@@ -153,10 +153,10 @@ def test_a_dying_grading_process_costs_a_retry_not_a_grade(tmp_path):
     one that kills every process it runs in ends as an `error` record after POOL_TRIES."""
     import pool_helpers
 
-    from autograder import batch
-    from autograder.catalog import Assignment
-    from autograder.intake import Submission
-    from autograder.sandbox import Limits
+    from autograder.batch import run
+    from autograder.grading.catalog import Assignment
+    from autograder.intake.submission import Submission
+    from autograder.sandbox.box import Limits
 
     hw1 = Assignment.find("hw1")
     work = []
@@ -169,10 +169,10 @@ def test_a_dying_grading_process_costs_a_retry_not_a_grade(tmp_path):
     def record(result, sha256):
         recorded[result.student_id] = result.status
 
-    batch._run_pool(hw1, work, 1, Limits(), 1, hw1.version, record, grade=pool_helpers.die_once)
+    run._run_pool(hw1, work, 1, Limits(), 1, hw1.version, record, grade=pool_helpers.die_once)
     assert recorded == {"s1": "graded", "s2": "graded"}
 
     recorded.clear()
-    batch._run_pool(hw1, work[:1], 1, Limits(), 1, hw1.version, record,
+    run._run_pool(hw1, work[:1], 1, Limits(), 1, hw1.version, record,
                     grade=pool_helpers.always_die)
     assert recorded == {"s1": "error"}

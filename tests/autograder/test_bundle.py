@@ -18,14 +18,16 @@ from pathlib import Path
 import pytest
 
 from autograder.bundle import build_bundle
-from autograder.catalog import PROJECT_ROOT
 from autograder.errors import UnknownAssignment
+from autograder.grading.catalog import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
-ENGINE = sorted(f"autograder/{p.name}" for p in (PROJECT_ROOT / "autograder").glob("*.py"))
+ENGINE = sorted(p.relative_to(PROJECT_ROOT).as_posix()
+                for p in (PROJECT_ROOT / "autograder").rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts)
 EXPECTED = sorted([
     "README.md", "setup.sh", "run_autograder", "pyproject.toml", *ENGINE,
-    "autograder/grading.ini", "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
+    "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
     "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
 ])
 
@@ -41,6 +43,9 @@ def test_the_zip_holds_exactly_what_grading_needs(bundle):
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
     assert names == EXPECTED
+    # every room of the engine travels, not only its top-level modules
+    assert {"autograder/cli.py", "autograder/report/__init__.py", "autograder/inside/worker.py",
+            "autograder/grading/grading.ini", "autograder/sandbox/box.py"} <= set(names)
     assert not [n for n in names if "examples" in n or n.endswith(".ipynb") or "master" in n]
 
 

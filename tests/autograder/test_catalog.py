@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from autograder.catalog import PROJECT_ROOT, Assignment
 from autograder.errors import GraderDefinitionError, UnknownAssignment
-from autograder.versions import engine_files
+from autograder.grading.catalog import PROJECT_ROOT, Assignment
+from autograder.grading.versions import engine_files
 
 ENGINE_DIRS = ("autograder", "course")
 COURSE_WORK = re.compile(r"hw\d")
@@ -81,7 +81,7 @@ def make_assignment(root, manifest="[questions]\nq = 1\n"):
     for folder in ("solutions/hw9", "assignments/hw9"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "solutions/hw9/assignment.toml").write_text(manifest)
-    (root / "solutions/hw9/graders.py").write_text("from autograder.checks import as_float\n")
+    (root / "solutions/hw9/graders.py").write_text("from autograder.toolkit.checks import as_float\n")
     (root / "solutions/hw9/reference.py").write_text("x = 1\n")
     return root
 
@@ -103,20 +103,22 @@ def test_version_changes_with_the_manifest(tmp_path):
 def test_engine_part_of_the_version_follows_the_imports(tmp_path):
     """The grading engine is in; exports and the CLI are not; the toolkit only as used."""
     grader = tmp_path / "graders.py"
-    grader.write_text("from autograder.checks import as_float\n")
+    grader.write_text("from autograder.toolkit.checks import as_float\n")
     labels = [label for label, _ in engine_files(grader)]
-    assert {"grading.py", "worker.py", "protocol.py", "session.py", "sandbox.py"} <= set(labels)
-    assert not {"cli.py", "batch.py", "store.py", "feedback.py", "bundle.py"} & set(labels)
-    assert "checks.py:used" in labels and "cases.py:used" not in labels
+    assert {"grading/grade.py", "inside/worker.py", "inside/protocol.py", "grading/session.py",
+            "sandbox/box.py"} <= set(labels)
+    assert not {"cli.py", "batch/run.py", "gradebook/store.py", "gradebook/feedback.py",
+                "bundle.py"} & set(labels)
+    assert "toolkit/checks.py:used" in labels and "toolkit/cases.py:used" not in labels
 
 
 def test_a_toolkit_helper_a_grader_does_not_use_changes_nothing(tmp_path):
     engine = tmp_path / "autograder"
     shutil.copytree(PROJECT_ROOT / "autograder", engine)
     grader = tmp_path / "graders.py"
-    grader.write_text("from autograder.checks import as_float\n")
+    grader.write_text("from autograder.toolkit.checks import as_float\n")
     before = dict(engine_files(grader, engine))
-    checks = engine / "checks.py"
+    checks = engine / "toolkit" / "checks.py"
     checks.write_text(checks.read_text() + "\n\ndef brand_new_helper():\n    return 1\n")
     assert dict(engine_files(grader, engine)) == before
     checks.write_text(checks.read_text().replace("expected a float", "expected a real float"))

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import check_warm
+from autograder.student import check_warm
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "solutions" / "hw1" / "examples"
@@ -55,8 +55,8 @@ def check(folder: Path, *args: str | Path, cwd: Path = REPO,
 def was_warm(run: subprocess.CompletedProcess[str]) -> bool:
     imported = [line.split("|")[-1].strip() for line in run.stderr.splitlines()
                 if line.startswith("import time:")]
-    assert "autograder.check_warm" in imported, run.stderr[-2000:]
-    return "autograder.check" not in imported
+    assert "autograder.student.check_warm" in imported, run.stderr[-2000:]
+    return "autograder.student.check" not in imported
 
 
 def without_imports(stderr: str) -> str:

@@ -1,4 +1,4 @@
-"""Unit tests of ``autograder.checks``: what each helper accepts, and its exact messages."""
+"""Unit tests of ``autograder.toolkit.checks``: what each helper accepts, and its exact messages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import (
+from autograder.inside.protocol import Unsupported
+from autograder.toolkit.checks import (
     GradingFailure,
     as_array,
     as_float,
@@ -21,7 +22,6 @@ from autograder.checks import (
     expect_int,
     expect_within,
 )
-from autograder.protocol import Unsupported
 
 WHAT = "`f`"
 FLOAT_EXPECTATION = "expected a float (a NumPy scalar or 0-d array is also fine)"
@@ -509,8 +509,8 @@ def test_messages_never_reveal_values_or_tolerances(name, call):
 
 def test_unsupported_type_names_are_redacted():
     """A returned object whose class is named after an input does not echo it."""
-    from autograder.checks import describe
-    from autograder.protocol import Unsupported
+    from autograder.inside.protocol import Unsupported
+    from autograder.toolkit.checks import describe
 
     assert describe(Unsupported("0.12345")) == "Unsupported type #"
 
@@ -519,7 +519,7 @@ def test_unsupported_type_names_are_redacted():
 
 
 def test_credit_by_rel_error_gives_full_half_or_none_per_case():
-    from autograder.checks import PartialCredit, credit_by_rel_error
+    from autograder.toolkit.checks import PartialCredit, credit_by_rel_error
 
     credit_by_rel_error([1e-9, 5e-8], what="`g`")  # all below 1e-7: no failure
     with pytest.raises(PartialCredit) as caught:
@@ -531,7 +531,7 @@ def test_credit_by_rel_error_gives_full_half_or_none_per_case():
 
 
 def test_a_partial_outcome_earns_its_fraction_of_the_points():
-    from autograder.results import TestOutcome
+    from autograder.gradebook.results import TestOutcome
 
     assert TestOutcome("t", "q", 8.0, False, "close", partial=0.5).points == 4.0
     assert TestOutcome("t", "q", 8.0, False, "wrong").points == 0.0
@@ -539,7 +539,7 @@ def test_a_partial_outcome_earns_its_fraction_of_the_points():
 
 
 def test_rel_error_is_cs231n_s():
-    from autograder.checks import rel_error
+    from autograder.toolkit.checks import rel_error
 
     assert rel_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
     assert rel_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.confine import Cgroup, seccomp_filter
+from autograder.sandbox.confine import Cgroup, seccomp_filter
 
 ROOT = os.geteuid() == 0
 
@@ -42,7 +42,7 @@ def test_cgroup_limits_memory_of_a_process_and_is_removed():
 @pytest.mark.skipif(not ROOT, reason="cgroups are only made as root (CI runs as root)")
 def test_a_grading_run_leaves_no_cgroup_behind(tmp_path):
     """The grading processes close their sandboxes at exit, cgroups included."""
-    from autograder.confine import CGROUP_ROOT, _own_cgroup
+    from autograder.sandbox.confine import CGROUP_ROOT, _own_cgroup
 
     def ours() -> set[str]:
         found = set()

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import pytest
 import test_attacks as suite
 
-from autograder.results import SubmissionResult
+from autograder.gradebook.results import SubmissionResult
 
 TIMED = {
     "c-lie-dunders", "r-hostile-exceptions", "r-loop-top", "r-loop-top-sigint-ignored",

@@ -20,12 +20,12 @@ from distributed import Client, LocalCluster
 from test_attacks import _descendants, _processes
 
 from autograder import cli
-from autograder.batch import grade_all
-from autograder.catalog import Assignment
-from autograder.dask_executor import GraderVersionMismatch, Payload, grade_payload
-from autograder.intake import Submission
-from autograder.sandbox import Limits
-from autograder.store import DB_NAME, Gradebook
+from autograder.batch.dask_executor import GraderVersionMismatch, Payload, grade_payload
+from autograder.batch.run import grade_all
+from autograder.gradebook.store import DB_NAME, Gradebook
+from autograder.grading.catalog import Assignment
+from autograder.intake.submission import Submission
+from autograder.sandbox.box import Limits
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "solutions" / "hw1" / "examples"
@@ -172,7 +172,7 @@ def test_the_local_cluster_prints_nothing_below_critical() -> None:
     failures come back through the futures instead (see ``_result_of``)."""
     import logging
 
-    from autograder.dask_executor import _client
+    from autograder.batch.dask_executor import _client
 
     with _client("local:1") as client:
         (worker_levels,) = client.run(_stream_levels).values()

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import grade_all
-from autograder.feedback import render_markdown, write_feedback
-from autograder.results import (
+from autograder.batch.run import grade_all
+from autograder.gradebook.feedback import render_markdown, write_feedback
+from autograder.gradebook.results import (
     ERROR_MESSAGE_FOR_STUDENT,
     SubmissionResult,
     TestOutcome,
     write_results_json,
     write_ta_log,
 )
-from autograder.sandbox import Limits
+from autograder.sandbox.box import Limits
 
 QUESTIONS = {"q1": 10.0, "q_2": 5.0}
 GRADER_SECRET = "expected=0.73105857 from reference.sigmoid(secret_input)"

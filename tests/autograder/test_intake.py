@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from autograder.errors import SubmissionError
-from autograder.intake import find_submissions
+from autograder.intake.find import find_submissions
 
 NB = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from autograder.blackboard import parse_date, parse_receipt
-from autograder.intake import find_submissions
+from autograder.intake.blackboard import parse_date, parse_receipt
+from autograder.intake.find import find_submissions
 
 NB = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
 KST = timezone(timedelta(hours=9))

@@ -1,4 +1,4 @@
-"""The worker's shell (``autograder.kernel_shell``): Jupyter's semantics, in the real sandbox.
+"""The worker's shell (``autograder.inside.kernel_shell``): Jupyter's semantics, in the real sandbox.
 
 What the grading environment lacks is skipped with a note, never at the cost of the
 statements after it; see also tests/conformance for the comparison with a real kernel.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.session import cell_report
+from autograder.grading.session import cell_report
 
 
 def test_matplotlib_inline_as_the_first_line_of_the_import_cell(run):

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from autograder.batch import grade_all
+from autograder.batch.run import grade_all
 from autograder.cli import main
 from autograder.errors import AutograderError
-from autograder.lateness import late_days, load_deadlines
-from autograder.ledger import read_overrides
-from autograder.sandbox import Limits
+from autograder.gradebook.lateness import late_days, load_deadlines
+from autograder.gradebook.ledger import read_overrides
+from autograder.sandbox.box import Limits
 
 KST = timezone(timedelta(hours=9))
 BROKEN = "{ not a notebook"  # invalid without a sandbox: fast, and lateness does not care

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from autograder.lms import write_assignment_upload
-from autograder.results import SubmissionResult, TestOutcome
+from autograder.gradebook.lms import write_assignment_upload
+from autograder.gradebook.results import SubmissionResult, TestOutcome
 
 # Shaped like Blackboard Learn's "Work Offline > Download" of the full Grade Center.
 GRADE_CENTER_HEADER = ["Last Name", "First Name", "Username", "Student ID", "Last Access",

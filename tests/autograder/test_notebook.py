@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.notebook import InvalidNotebook, is_otter_cell, read_notebook
+from autograder.intake.notebook import InvalidNotebook, is_otter_cell, read_notebook
 
 
 def write_v4(path, *sources, markdown=("# title",)):

@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from autograder import protocol
-from autograder.protocol import ProtocolError, Unsupported, decode, encode
+from autograder.inside import protocol
+from autograder.inside.protocol import ProtocolError, Unsupported, decode, encode
 
 
 def roundtrip(value):

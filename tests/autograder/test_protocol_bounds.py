@@ -26,7 +26,7 @@ CASES = {
 
 @pytest.mark.parametrize("expression", CASES.values(), ids=CASES.keys())
 def test_crafted_frame_is_parsed_or_refused_quickly(expression):
-    code = ("from autograder.protocol import ProtocolError, parse_message\n"
+    code = ("from autograder.inside.protocol import ProtocolError, parse_message\n"
             f"payload = {expression}\n"
             "assert len(payload) <= 8 * 1024 * 1024\n"
             "try:\n    parse_message(payload)\nexcept ProtocolError:\n    pass\n")
@@ -34,7 +34,7 @@ def test_crafted_frame_is_parsed_or_refused_quickly(expression):
 
 
 def test_nesting_is_still_measured_outside_strings():
-    from autograder.protocol import ProtocolError, parse_message
+    from autograder.inside.protocol import ProtocolError, parse_message
 
     assert parse_message(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
     with pytest.raises(ProtocolError, match="nested"):

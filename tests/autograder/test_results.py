@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from autograder.results import SubmissionResult, TestOutcome, write_gradebook, write_results_json
+from autograder.gradebook.results import (
+    SubmissionResult,
+    TestOutcome,
+    write_gradebook,
+    write_results_json,
+)
 
 QUESTIONS = {"q1": 10.0, "q2": 5.0}
 

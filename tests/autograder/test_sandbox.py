@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox.box import Limits, Sandbox
 
 
 def test_closing_twice_never_closes_a_reused_file_descriptor():

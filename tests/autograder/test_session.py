@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from autograder.errors import StudentException, StudentTimeout
-from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.session import StudentSession
+from autograder.grading.session import StudentSession
+from autograder.intake.notebook import Cell
+from autograder.sandbox.box import Limits
 
 NOTEBOOK = '''
 import numpy as np
@@ -116,8 +116,8 @@ def test_a_named_budget_replaces_the_call_limit(student):
 
 def test_a_callback_nobody_asked_for_breaks_the_channel():
     """A worker that asks to evaluate a function during a call that was given none is cut off."""
-    from autograder.sandbox import Sandbox
-    from autograder.worker_handle import WorkerGone
+    from autograder.sandbox.box import Sandbox
+    from autograder.sandbox.worker_handle import WorkerGone
 
     sandbox = Sandbox([], Limits())
     try:

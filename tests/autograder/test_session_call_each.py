@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from autograder.errors import BadReply, MissingName, StudentException, StudentTimeout
-from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.session import StudentSession
+from autograder.grading.session import StudentSession
+from autograder.intake.notebook import Cell
+from autograder.sandbox.box import Limits
 
 NOTEBOOK = '''
 import time

@@ -12,8 +12,8 @@ import pytest
 
 from autograder import cli
 from autograder.errors import AutograderError
-from autograder.results import SubmissionResult, TestOutcome
-from autograder.store import DB_NAME, Gradebook, exclusive
+from autograder.gradebook.results import SubmissionResult, TestOutcome
+from autograder.gradebook.store import DB_NAME, Gradebook, exclusive
 
 QUESTIONS = {"q1": 10.0, "q2": 5.0}
 REPO = Path(__file__).resolve().parents[2]
@@ -92,8 +92,8 @@ def test_a_process_killed_mid_transaction_leaves_a_consistent_gradebook(tmp_path
     script = textwrap.dedent("""
         import os, sys
         from pathlib import Path
-        from autograder.results import SubmissionResult, TestOutcome
-        from autograder.store import Gradebook
+        from autograder.gradebook.results import SubmissionResult, TestOutcome
+        from autograder.gradebook.store import Gradebook
 
         class DiesOnTests:
             def __init__(self, connection):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.results import SubmissionResult, TestOutcome
-from autograder.summary import print_summary
+from autograder.gradebook.results import SubmissionResult, TestOutcome
+from autograder.gradebook.summary import print_summary
 
 QUESTIONS = {"perceptron": 15.0, "sigmoid": 10.0, "neural_network": 25.0,
              "mean_squared_error": 10.0, "sigmoid_cross_entropy": 15.0, "softmax": 10.0,

@@ -1,4 +1,4 @@
-"""``autograder.transform_cache``: the assignment's own cells are transformed once, in the
+"""``autograder.inside.transform_cache``: the assignment's own cells are transformed once, in the
 zygote, and a worker gets exactly what IPython computes, or IPython's own answer.
 
 The unit tests use a real IPython shell in this process; the last ones a real sandbox.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from autograder import transform_cache
-from autograder.catalog import Assignment
-from autograder.notebook import Cell
-from autograder.session import StudentSession
+from autograder.grading.catalog import Assignment
+from autograder.grading.session import StudentSession
+from autograder.inside import transform_cache
+from autograder.intake.notebook import Cell
 
 CELLS = [
     "import numpy as np\n",
@@ -94,7 +94,8 @@ def test_the_skeleton_is_read_once_per_process_not_per_submission(monkeypatch):
     each for its skeleton cells must not read and parse the notebooks again."""
     import pickle
 
-    from autograder import catalog, notebook
+    from autograder.grading import catalog
+    from autograder.intake import notebook
 
     reads = []
     real = notebook.read_notebook

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder.sandbox import Limits
-from autograder.warm_sandboxes import close_sandboxes, worker_for
+from autograder.sandbox.box import Limits
+from autograder.sandbox.warm import close_sandboxes, worker_for
 
 
 @pytest.fixture(autouse=True)

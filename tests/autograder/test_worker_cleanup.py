@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-AUTOGRADER = Path(__file__).resolve().parents[2] / "autograder"
+AUTOGRADER = Path(__file__).resolve().parents[2] / "autograder" / "inside"
 
 SCRIPT = textwrap.dedent("""
     import json, os, subprocess, sys

@@ -24,8 +24,8 @@ import nbformat
 import pytest
 from conformance_notebooks import NOTEBOOKS, as_graded, differs
 
-from autograder.notebook import Cell
-from autograder.session import CellOutcome, StudentSession
+from autograder.grading.session import CellOutcome, StudentSession
+from autograder.intake.notebook import Cell
 
 TIMING = re.compile(r"^(CPU times|Wall time|.*per loop \(mean).*$", re.MULTILINE)
 # %timeit's warning, printed only when the runs' times vary (a loaded machine)

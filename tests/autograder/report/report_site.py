@@ -13,11 +13,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import export
-from autograder.catalog import Assignment
+from autograder.batch.run import export
+from autograder.gradebook.results import SubmissionResult, TestOutcome
+from autograder.gradebook.store import DB_NAME, Gradebook
+from autograder.grading.catalog import Assignment
 from autograder.report import write_report
-from autograder.results import SubmissionResult, TestOutcome
-from autograder.store import DB_NAME, Gradebook
 
 REPO = Path(__file__).resolve().parents[3]
 SKELETON = REPO / "assignments" / "hw1" / "hw1.ipynb"

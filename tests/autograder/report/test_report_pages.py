@@ -87,8 +87,8 @@ def test_late_days_and_restarts_are_shown_when_records_have_them(site):
 
 
 def test_a_student_called_report_does_not_take_the_reports_folder():
-    from autograder.batch import safe_ids
-    from autograder.intake import Submission
+    from autograder.gradebook.safe_ids import safe_ids
+    from autograder.intake.submission import Submission
 
     fixed = safe_ids([Submission("report", None), Submission("Report", None)])
     assert all(s.student_id.lower() != "report" for s in fixed)
@@ -101,15 +101,15 @@ def test_code_is_compared_under_the_ids_grading_used(tmp_path):
     import nbformat
     from report_site import COPIED, notebook
 
-    from autograder.catalog import Assignment
+    from autograder.grading.catalog import Assignment
     from autograder.report import compare_inputs
 
     nbformat.write(notebook(COPIED), tmp_path / "report.ipynb")
     nbformat.write(notebook(COPIED), tmp_path / "plain.ipynb")
     import tempfile
 
-    from autograder.batch import safe_ids
-    from autograder.intake import find_submissions
+    from autograder.gradebook.safe_ids import safe_ids
+    from autograder.intake.find import find_submissions
 
     with tempfile.TemporaryDirectory() as work:  # the ids grading gives these files
         ids = {s.student_id for s in safe_ids(find_submissions(tmp_path, Path(work)))}

@@ -1,0 +1,121 @@
+"""An assignment's manifest, ``solutions/NAME/assignment.toml``, read and checked.
+
+Keys (every one but ``questions`` optional)::
+
+    title = "HW2: ..."                  # for people
+    graders = "graders.py"              # the hidden graders, in the same folder
+    data = ["digits.npz"]               # files of assignments/NAME/ the student code may open
+    reference_names = ["f", "g"]        # exactly what the generated reference.py defines
+    packages = ["tqdm>=4.60"]           # pip requirements the grading environment installs
+    [questions]                         # question id = points, in gradebook column order
+    q1 = 10
+    [limits]                            # this assignment's defaults for `grade` (CLI flags win)
+    submission_seconds = 300            # any field of autograder.sandbox.launch.Limits
+    [budgets]                           # named per-call budgets, seconds:
+    train = 60.0                        #   student.call("train", ..., budget="train")
+
+A bad manifest raises ``GraderDefinitionError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraderDefinitionError
+from ..sandbox.launch import Limits
+
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets",
+        "packages"}
+LIMIT_FIELDS = {f.name: f.type for f in dataclasses.fields(Limits)}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    questions: dict[str, float]
+    title: str = ""
+    graders: str = "graders.py"
+    data: tuple[str, ...] = ()
+    reference_names: tuple[str, ...] | None = None
+    limits: dict[str, float | int] = field(default_factory=dict)
+    budgets: dict[str, float] = field(default_factory=dict)
+    packages: tuple[str, ...] = ()
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise GraderDefinitionError(f"{path}: cannot read the manifest: {exc}") from None
+    return parse_manifest(raw, str(path))
+
+
+def parse_manifest(raw: dict[str, Any], where: str) -> Manifest:
+    def bad(key: str, why: str) -> GraderDefinitionError:
+        return GraderDefinitionError(f"{where}: {key}: {why}")
+
+    unknown = set(raw) - KEYS
+    if unknown:
+        raise bad(min(unknown), f"unknown key (known: {', '.join(sorted(KEYS))})")
+    questions = raw.get("questions")
+    if not isinstance(questions, dict) or not questions:
+        raise bad("questions", "a [questions] table of question id = points is required")
+    for qid, points in questions.items():
+        if not NAME.fullmatch(qid):
+            raise bad(f"questions.{qid}", "a question id is lower-case letters, digits and _")
+        if not _positive(points):
+            raise bad(f"questions.{qid}", f"points must be a positive number, not {points!r}")
+    graders = raw.get("graders", "graders.py")
+    if not isinstance(graders, str) or not FILE_NAME.fullmatch(graders) \
+            or not graders.endswith(".py"):
+        raise bad("graders", "a .py file name in the assignment's folder")
+    data = raw.get("data", [])
+    if not isinstance(data, list) or not all(isinstance(d, str) and FILE_NAME.fullmatch(d)
+                                             and not d.endswith(".ipynb") for d in data):
+        raise bad("data", "a list of plain file names (no folders, no notebooks)")
+    names = raw.get("reference_names")
+    if names is not None and (not isinstance(names, list)
+                              or not all(isinstance(n, str) and n.isidentifier() for n in names)):
+        raise bad("reference_names", "a list of Python names")
+    limits = raw.get("limits", {})
+    if not isinstance(limits, dict):
+        raise bad("limits", "a table")
+    for key, value in limits.items():
+        if key not in LIMIT_FIELDS:
+            raise bad(f"limits.{key}", f"not a limit (known: {', '.join(LIMIT_FIELDS)})")
+        if not _positive(value) or (LIMIT_FIELDS[key] == "int" and not isinstance(value, int)):
+            raise bad(f"limits.{key}", f"must be a positive {LIMIT_FIELDS[key]}, not {value!r}")
+    budgets = raw.get("budgets", {})
+    if not isinstance(budgets, dict) or not all(NAME.fullmatch(k) and _positive(v)
+                                                for k, v in budgets.items()):
+        raise bad("budgets", "a table of name = positive seconds")
+    title = raw.get("title", "")
+    if not isinstance(title, str):
+        raise bad("title", "a string")
+    packages = raw.get("packages", [])
+    if not isinstance(packages, list) or not all(_requirement(p) for p in packages):
+        raise bad("packages", "a list of pip requirements (e.g. \"tqdm>=4.60\")")
+    return Manifest(questions={q: float(p) for q, p in questions.items()}, title=title,
+                    graders=graders, data=tuple(data),
+                    reference_names=tuple(names) if names is not None else None,
+                    limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()},
+                    packages=tuple(packages))
+
+
+def _requirement(value: Any) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return isinstance(value, str) and bool(Requirement(value).name)
+    except InvalidRequirement:
+        return False
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
