@@ -35,6 +35,8 @@ demo: $(STAMP)
 	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
 test: $(STAMP)
+	$(PY) -m ruff check autograder course solutions tests benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 clean:

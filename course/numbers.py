@@ -14,7 +14,8 @@ def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     scale = 10**places
     magnitude = (abs(value) * scale + Fraction(1, 2)).__floor__()
     sign = -1 if value < 0 else 1
-    return (Decimal(sign * magnitude) / scale).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    exact: Decimal = Decimal(sign * magnitude) / scale
+    return exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
 def two_places(value: Fraction) -> str:

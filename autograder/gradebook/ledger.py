@@ -160,10 +160,10 @@ class Adjustments:
         rows = connection.execute("SELECT student_id, deadline FROM deadlines "
                                   "WHERE assignment = ?", (assignment,))
         self.deadlines = {row[0]: datetime.fromisoformat(row[1]) for row in rows}
-        rows = connection.execute("SELECT student_id, submitted_at, info FROM submitted "
-                                  "WHERE assignment = ?", (assignment,)).fetchall()
-        self.submitted = {row[0]: datetime.fromisoformat(row[1]) for row in rows if row[1]}
-        self.info = {row[0]: json.loads(row[2]) for row in rows if row[2] not in ("", "{}")}
+        submitted = connection.execute("SELECT student_id, submitted_at, info FROM submitted "
+                                       "WHERE assignment = ?", (assignment,)).fetchall()
+        self.submitted = {row[0]: datetime.fromisoformat(row[1]) for row in submitted if row[1]}
+        self.info = {row[0]: json.loads(row[2]) for row in submitted if row[2] not in ("", "{}")}
 
     @property
     def columns(self) -> tuple[str, ...]:

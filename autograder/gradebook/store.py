@@ -174,7 +174,9 @@ class Gradebook:
         rows = self.connection.execute(
             "SELECT id, assignment, started, finished, status, seed, grader_version, sandbox, "
             "argv, resumes FROM runs WHERE assignment = ? ORDER BY id", (assignment,))
-        return [Run(*row[:8], tuple(json.loads(row[8])), row[9]) for row in rows]
+        return [Run(id=r[0], assignment=r[1], started=r[2], finished=r[3], status=r[4], seed=r[5],
+                    grader_version=r[6], sandbox=r[7], argv=tuple(json.loads(r[8])), resumes=r[9])
+                for r in rows]
 
     # --------------------------------------------------------------- results
 

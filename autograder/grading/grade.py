@@ -35,18 +35,18 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     """The result record for one submission; never raises for student behaviour."""
     started = time.monotonic()
     limits = limits or assignment.limits()
-    base = {"student_id": submission.student_id, "max_score": assignment.max_score,
-            "questions": assignment.questions, "seed": seed, "source": submission.display_path,
-            "grader_version": assignment.version}
+    result = functools.partial(
+        SubmissionResult, student_id=submission.student_id, max_score=assignment.max_score,
+        questions=assignment.questions, seed=seed, source=submission.display_path,
+        grader_version=assignment.version)
     if submission.problem:
         status = "missing" if submission.path is None else "invalid"
-        return SubmissionResult(status=status, message=submission.problem,
-                                notes=submission.notes, **base)
+        return result(status=status, message=submission.problem, notes=submission.notes)
     assert submission.path is not None
     try:
         notebook = read_notebook(submission.path)
     except InvalidNotebook as exc:
-        return SubmissionResult(status="invalid", message=str(exc), notes=submission.notes, **base)
+        return result(status="invalid", message=str(exc), notes=submission.notes)
     notes = [*submission.notes, *notebook.warnings]
     session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
                              budgets=assignment.budgets, common_cells=assignment.skeleton_cells)
@@ -54,8 +54,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         try:
             cell_outcomes = session.start()
         except WorkerGone as exc:
-            return SubmissionResult(status="error", message=f"could not start the sandbox: {exc}",
-                                    notes=tuple(notes + session.warnings), **base)
+            return result(status="error", message=f"could not start the sandbox: {exc}",
+                          notes=tuple(notes + session.warnings))
         plugin, log, broken = run_graders(assignment, session, inputs_seed(seed, notebook.cells))
         cells = cell_report(cell_outcomes)
     finally:
@@ -76,8 +76,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         message = "the notebook used up its total time limit; checks that could not run scored 0"
     extra = {"restarts": session.restarts, "internal_errors": plugin.internal_errors,
              "worker_output": session.output()[-4000:], "pytest_log": log[-4000:]}
-    return SubmissionResult(status=status, message=message, tests=tests, notes=tuple(notes),
-                            cells=cells, seconds=time.monotonic() - started, extra=extra, **base)
+    return result(status=status, message=message, tests=tests, notes=tuple(notes), cells=cells,
+                  seconds=time.monotonic() - started, extra=extra)
 
 
 def inputs_seed(seed: int, cells: tuple[Cell, ...]) -> int:

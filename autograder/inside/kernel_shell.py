@@ -106,8 +106,8 @@ def make_shell() -> Any:
             return None
 
     class GradingShell(InteractiveShell):
-        display_pub_class = QuietDisplayPublisher  # type: ignore[assignment]
-        displayhook_class = QuietDisplayHook  # type: ignore[assignment]
+        display_pub_class = QuietDisplayPublisher
+        displayhook_class = QuietDisplayHook
 
         def enable_gui(self, gui: Any = None) -> None:
             if gui not in (None, "inline"):
@@ -151,9 +151,12 @@ def make_shell() -> Any:
     config.InteractiveShell.xmode = "Plain"
     shell = GradingShell.instance(config=config)
     for name in SHELL_MAGICS["line"]:
-        shell.register_magic_function(_skip_line_magic(name), magic_kind="line", magic_name=name)
+        shell.register_magic_function(  # type: ignore[call-arg]  # IPython's decorator hides it
+            _skip_line_magic(name), magic_kind="line", magic_name=name)
     for name in SHELL_MAGICS["cell"]:
-        shell.register_magic_function(_skip_cell_magic(name), magic_kind="cell", magic_name=name)
+        shell.register_magic_function(  # type: ignore[call-arg]
+            _skip_cell_magic(name), magic_kind="cell", magic_name=name)
+    assert shell.display_formatter is not None  # made by InteractiveShell.__init__
     shell.display_formatter.active_types = ["text/plain"]  # figures are never rendered
     shell.set_hook("show_in_pager", _no_pager)  # `len?` is a pager payload in Jupyter, not stdout
     _no_stdin()
@@ -234,7 +237,7 @@ def _no_stdin() -> None:
     """As when nbclient runs a notebook: no frontend answers input requests."""
     from IPython.core.error import StdinNotImplementedError
 
-    def no_input(prompt: str = "") -> str:
+    def no_input(prompt: object = "") -> str:
         raise StdinNotImplementedError(NO_INPUT)
 
     def no_getpass(prompt: str = "Password: ", stream: Any = None) -> str:
@@ -319,7 +322,7 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def _from_notebook(self) -> bool:
-        frame = sys._getframe(2)
+        frame: types.FrameType | None = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
             frame = frame.f_back
         return frame is not None and frame.f_globals is self.user_globals

@@ -32,7 +32,7 @@ the PNG bytes and the ticks' properties.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 TESTED = ("3.11.",)
 _LISTS = ("majorTicks", "minorTicks")
@@ -64,7 +64,8 @@ def install() -> bool:
     last: list[dict[str, Any]] = [{}]  # the latest snapshot, shared while rcParams are unchanged
 
     def raw_rc() -> dict[str, Any]:
-        return dict(dict.items(mpl.rcParams))  # the stored values: no validation, no lookups
+        # the stored values: no validation, no lookups
+        return dict(dict.items(mpl.rcParams))  # type: ignore[arg-type]
 
     def unchanged(since: dict[str, Any]) -> bool:
         try:  # a value whose == is not a bool (an array) counts as a change
@@ -112,7 +113,8 @@ def install() -> bool:
         self.stale = True
         return None
 
-    def set_tick_params(self: Any, which: str = "major", reset: bool = False,
+    def set_tick_params(self: Any, which: Literal["major", "minor", "both"] = "major",
+                        reset: bool = False,
                         **kwargs: Any) -> None:
         lazy = lazy_lists(self)
         if type(self) not in plain or reset or not lazy:
@@ -133,9 +135,10 @@ def install() -> bool:
                 if side in self.spines:
                     self.spines[side]._ensure_position_is_set()
 
-    maxis._LazyTickList.__get__ = __get__
-    maxis.Axis.set_clip_path = set_clip_path
-    maxis.Axis.set_tick_params = set_tick_params
-    _AxesBase.clear = clear
+    # the patches themselves (installed once per process, for the versions in ``TESTED``)
+    maxis._LazyTickList.__get__ = __get__  # type: ignore[method-assign]
+    maxis.Axis.set_clip_path = set_clip_path  # type: ignore[method-assign]
+    maxis.Axis.set_tick_params = set_tick_params  # type: ignore[method-assign]
+    _AxesBase.clear = clear  # type: ignore[method-assign]
     _installed = True
     return True

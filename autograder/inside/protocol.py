@@ -233,7 +233,7 @@ def _array_fields(array: np.ndarray) -> dict[str, Any]:
     return {
         "dtype": little.dtype.str,
         "shape": list(little.shape),
-        "at": memoryview(little.reshape(-1).view(np.uint8)),  # ``dumps`` puts them in the blob
+        "at": little.reshape(-1).view(np.uint8).data,  # a memoryview; ``dumps`` puts it in the blob
     }
 
 

@@ -184,7 +184,7 @@ def _info(ordered: list[_Attempt], graded: _Attempt | None, zone: tzinfo | None
     }
 
 
-def _sortable(moment: datetime) -> float | datetime:
+def _sortable(moment: datetime) -> float:
     return moment.timestamp() if moment.tzinfo is not None else moment.replace().timestamp()
 
 

@@ -123,9 +123,10 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
         if reasons:
             attention.append(Attention(row.student_id, reasons))
     scores = [row.score for row in rows if row.status != "missing"]
-    stats = ({"n": len(scores), "mean": statistics.fmean(scores),
-              "median": statistics.median(scores), "min": min(scores), "max": max(scores)}
-             if scores else {"n": 0})
+    stats: dict[str, float] = {"n": len(scores)}
+    if scores:
+        stats.update(mean=statistics.fmean(scores), median=statistics.median(scores),
+                     min=min(scores), max=max(scores))
     return ReportData(assignment, dict(questions), rows, item_analysis(results), attention,
                       pairs, similarity_note, stats)
 

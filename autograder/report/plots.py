@@ -25,7 +25,7 @@ def draw(data: ReportData, folder: Path) -> dict[str, str]:
     """Write the figures into ``folder``; return {figure: file name}."""
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
-    with plt.rc_context(STYLE):
+    with plt.rc_context(STYLE):  # type: ignore[arg-type]  # rcParams keys, checked at run time
         files["overall"] = _overall(data, folder / "scores.svg")
         if data.questions:
             files["questions"] = _questions(data, folder / "questions.svg")
@@ -43,7 +43,7 @@ def _overall(data: ReportData, path: Path) -> str:
     axes.set_xlabel(f"score (of {max_score:g})")
     axes.set_ylabel("students")
     axes.set_title(f"Score distribution ({len(scores)} submissions)")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # MaxNLocator
     return _save(figure, path)
 
 

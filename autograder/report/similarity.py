@@ -89,7 +89,8 @@ def cells_of(path: Path, *, tag: str | None = None) -> list[str]:
 
 def segments(cells: list[str], questions: Iterable[str]) -> dict[str, list[str]]:
     """Cells grouped by the ``grader.check("qid")`` cell that follows them (otter's layout)."""
-    known, found = set(questions), defaultdict(list)
+    known = set(questions)
+    found: defaultdict[str, list[str]] = defaultdict(list)
     pending: list[str] = []
     for source in cells:
         match = CHECK.search(source)
@@ -163,7 +164,9 @@ def _maybe_otter(source: str) -> bool:
 
 def _positions(cells: list[str], questions: Iterable[str]) -> dict[int, str]:
     """Cell number -> the question of the next ``grader.check`` cell."""
-    known, found, pending = set(questions), {}, []
+    known = set(questions)
+    found: dict[int, str] = {}
+    pending: list[int] = []
     for number, source in enumerate(cells):
         match = CHECK.search(source)
         if match and is_otter_cell(source):

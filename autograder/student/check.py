@@ -98,7 +98,8 @@ def _otter_metadata(path: Path) -> tuple[dict[str, Any], list[str]]:
     raw = raw if isinstance(raw, dict) else {}
     metadata = raw.get("metadata")
     otter = metadata.get("otter") if isinstance(metadata, dict) else None
-    cells = raw.get("cells") if isinstance(raw.get("cells"), list) else []
+    cells = raw.get("cells")
+    cells = cells if isinstance(cells, list) else []
     sources = [c.get("source", "") for c in cells if isinstance(c, dict)]
     sources = ["".join(map(str, s)) if isinstance(s, list) else str(s) for s in sources]
     return (otter if isinstance(otter, dict) else {}), sources
