@@ -36,7 +36,7 @@ from .gradebook.summary import print_summary
 from .grading.catalog import Assignment
 from .intake.ids import CLASH_NOTE, ID_NOTE
 from .report import write_report
-from .sandbox.box import Limits
+from .sandbox.launch import Limits
 from .student.check import check_notebook, render
 
 MESSAGES = 20  # id notes shown in the terminal; all are in the TA logs

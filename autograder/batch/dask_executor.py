@@ -52,7 +52,7 @@ from ..gradebook.results import SubmissionResult
 from ..grading.catalog import Assignment
 from ..intake.notebook import MAX_NOTEBOOK_BYTES
 from ..intake.submission import Submission
-from ..sandbox.box import Limits
+from ..sandbox.launch import Limits
 
 LOCAL = re.compile(r"local:(\d{1,3})")
 ADDRESS = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://\S+")

@@ -71,7 +71,7 @@ from ..grading.catalog import Assignment
 from ..grading.grade import grade_submission
 from ..intake.find import find_submissions
 from ..intake.submission import Submission
-from ..sandbox.box import Limits, bubblewrap_problem
+from ..sandbox.launch import Limits, bubblewrap_problem
 from .dask_executor import check_cluster, run_dask
 
 Progress = Callable[[SubmissionResult], None]

@@ -30,12 +30,12 @@ _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029\x85]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def utf8(text: Any) -> str:
-    """``text`` (a string, or bytes) as a string that encodes to UTF-8."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "surrogateescape")
-    elif not isinstance(text, str):
-        text = str(text)
+def utf8(value: Any) -> str:
+    """``value`` (a string, or bytes) as a string that encodes to UTF-8."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "surrogateescape")
+    else:
+        text = value if isinstance(value, str) else str(value)
     if not _SURROGATE.search(text):
         return text
     if _ESCAPED.search(text) and not _SURROGATE.search(_ESCAPED.sub("", text)):

@@ -22,7 +22,7 @@ from types import ModuleType
 from ..gradebook.results import SubmissionResult, TestOutcome
 from ..intake.notebook import Cell, InvalidNotebook, read_notebook
 from ..intake.submission import Submission
-from ..sandbox.box import Limits
+from ..sandbox.launch import Limits
 from ..sandbox.worker_handle import WorkerGone
 from .catalog import Assignment, load_module
 from .grader_session import GraderSession, GraderSessionBroken

@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..inside import protocol
 from ..intake.notebook import Cell
-from ..sandbox.box import Limits
+from ..sandbox.launch import Limits
 from ..sandbox.warm import worker_for
 from ..sandbox.worker_handle import Worker, WorkerGone, WorkerTimeout
 from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of

@@ -14,6 +14,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -81,7 +82,7 @@ def read_notebook(path: Path) -> Notebook:
     return Notebook(cells=cells, warnings=tuple(notes))
 
 
-def _check_caps(raw: dict) -> None:
+def _check_caps(raw: dict[str, Any]) -> None:
     """Refuse, with a reason, a notebook over the cell-count or source-size caps."""
     cells = raw.get("cells")
     if not isinstance(cells, list):  # v3 keeps cells in worksheets

@@ -145,7 +145,7 @@ def _handle(conn: socket.socket, servers: tuple[Any, ...], stamp: str) -> bool:
                 os.close(fd)
 
 
-def _well_formed(request: dict) -> bool:
+def _well_formed(request: dict[str, Any]) -> bool:
     return (all(isinstance(request.get(key), list) and all(isinstance(a, str) for a in request[key])
                 for key in ("argv", "sys_argv"))
             and isinstance(request.get("cwd"), str) and isinstance(request.get("env"), dict)
@@ -155,7 +155,7 @@ def _well_formed(request: dict) -> bool:
             and all(isinstance(s, dict) for s in request["streams"]))
 
 
-def _supervise(conn: socket.socket, request: dict, fds: list[int]) -> int:
+def _supervise(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     """Run the check once the client commits to it (until then it may still run cold)."""
     check_warm.send_line(conn, {"ready": True})
     if conn.recv(1) != b"g":
@@ -173,7 +173,7 @@ def _supervise(conn: socket.socket, request: dict, fds: list[int]) -> int:
     return 0
 
 
-def _run_check(request: dict, fds: list[int]) -> int:
+def _run_check(request: dict[str, Any], fds: list[int]) -> int:
     """In the grandchild: become the client's process (stdio, folder, env), then check."""
     code = 1
     try:
@@ -211,7 +211,7 @@ def _run_check(request: dict, fds: list[int]) -> int:
     return code
 
 
-def _stream(fd: int, mode: dict) -> io.TextIOWrapper:
+def _stream(fd: int, mode: dict[str, Any]) -> io.TextIOWrapper:
     binary = open(fd, "rb" if fd == 0 else "wb", closefd=False)  # noqa: SIM115
     return io.TextIOWrapper(binary, encoding=str(mode.get("encoding") or "utf-8"),
                             errors=str(mode.get("errors") or "strict"),

@@ -35,6 +35,7 @@ import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 PACKAGE = Path(__file__).resolve().parents[1]  # autograder/: the whole engine
 IDLE_SECONDS = 900.0
@@ -109,14 +110,15 @@ def code_stamp() -> str:
 
 def peer_uid(conn: socket.socket) -> int:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
+    uid: int = struct.unpack("3i", creds)[1]
+    return uid
 
 
-def send_line(conn: socket.socket, message: dict) -> None:
+def send_line(conn: socket.socket, message: dict[str, Any]) -> None:
     conn.sendall(json.dumps(message).encode() + b"\n")
 
 
-def read_line(conn: socket.socket, buffer: bytearray) -> dict | None:
+def read_line(conn: socket.socket, buffer: bytearray) -> dict[str, Any] | None:
     """The next JSON line (``buffer`` keeps what was read past it); None at EOF or garbage."""
     while b"\n" not in buffer:
         chunk = conn.recv(65536)
@@ -217,7 +219,7 @@ def _committed(conn: socket.socket) -> int:
         print("autograder: error: the check server stopped during the check; run it again "
               "(or with --no-warm)", file=sys.stderr)
         return 2
-    code = finished["exit"]
+    code: int = finished["exit"]
     if code < 0:  # the check died of a signal: so does this process, as the cold one would
         sys.stdout.flush()
         signal.signal(-code, signal.SIG_DFL)
@@ -238,7 +240,7 @@ def _umask() -> int:
     return mask
 
 
-def _stream_mode(stream: object) -> dict:
+def _stream_mode(stream: object) -> dict[str, Any]:
     return {"encoding": getattr(stream, "encoding", None) or "utf-8",
             "errors": getattr(stream, "errors", None) or "strict",
             "line_buffering": bool(getattr(stream, "line_buffering", False))}

@@ -155,7 +155,7 @@ def test_a_stale_server_is_not_used_and_is_replaced(folder, tmp_path):
     shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
     cold = check(folder, "good.ipynb", cwd=tmp_path)
     old = server_up(folder)
-    changed = check_warm.PACKAGE / "cases.py"
+    changed = check_warm.PACKAGE / "toolkit" / "cases.py"
     before = changed.stat()
     os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
     try:
@@ -204,7 +204,7 @@ def test_a_running_check_does_not_keep_the_next_server_out(folder, tmp_path):
                                 "hangs.ipynb"], cwd=tmp_path, env=_env(folder), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for(lambda: _children(old), "the server to take the hanging check")
-    changed = check_warm.PACKAGE / "cases.py"
+    changed = check_warm.PACKAGE / "toolkit" / "cases.py"
     before = changed.stat()
     os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
     try:
