@@ -5,7 +5,7 @@ each submission to the workers of a running Dask scheduler (a SLURM allocation
 through dask-jobqueue, a Kubernetes deployment, ``dask scheduler`` +
 ``dask worker --nthreads 1`` by hand); ``--cluster local:N`` starts a
 ``distributed.LocalCluster`` of N worker processes on this machine. Everything
-else is ``batch.grade_all``'s: the resume rules, the gradebook (written by this,
+else is ``batch.run.grade_all``'s: the resume rules, the gradebook (written by this,
 the TA's, process only, one transaction per result as it arrives), the exports
 and the exit codes are the same as with the local pool.
 
@@ -19,7 +19,7 @@ system, or the same version installed on every node): a worker whose install
 has a different grader version refuses the work, and the submission gets an
 ``error`` record naming both versions (retried by the next run), so a stale
 node never mixes versions in one gradebook. On the worker the submission is
-graded by ``grading.grade_submission`` exactly as in a local grading process:
+graded by ``grading.grade.grade_submission`` exactly as in a local grading process:
 hidden graders in the worker process, student code in that machine's
 bubblewrap sandbox, which the graders and the reference never enter.
 

@@ -1,6 +1,6 @@
 """Grade many submissions in parallel, resumably, into the gradebook database and its exports.
 
-The unit of work is ``grading.grade_submission`` (one submission -> one
+The unit of work is ``grading.grade.grade_submission`` (one submission -> one
 record); here it runs in a pool of grading processes (``--jobs``, forkserver),
 so a grader session never shares a process with the caller, and one submission
 that breaks its grading process still gets a record (status ``error``).
