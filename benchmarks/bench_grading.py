@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.batch.run import default_jobs, grade_all  # (after the sys.path line)
-from autograder.sandbox.box import bubblewrap_problem
+from autograder.sandbox.launch import bubblewrap_problem
 
 MAKE_EXAMPLES = ROOT / "solutions" / "hw1" / "make_examples.py"
 MASTER = ROOT / "solutions" / "hw1" / "hw1-master.ipynb"

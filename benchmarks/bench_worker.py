@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.sandbox.box import Limits  # (after the sys.path line)
+from autograder.sandbox.launch import Limits  # (after the sys.path line)
 from autograder.sandbox.warm import close_sandboxes, worker_for
 
 

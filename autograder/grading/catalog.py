@@ -28,10 +28,13 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import GraderDefinitionError, UnknownAssignment
-from ..sandbox.launch import PROJECT_ROOT, Limits
+from ..sandbox import launch
+from ..sandbox.launch import Limits
 from .manifest import NAME, Manifest, read_manifest
 from .versions import engine_files
 
+# the checkout: assignments/ and solutions/ (``launch`` keeps it out of the sandbox)
+PROJECT_ROOT = launch.PROJECT_ROOT
 MAX_PUBLIC_FILE_BYTES = 50 * 1024 * 1024
 
 

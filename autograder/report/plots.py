@@ -9,13 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from .data import ReportData
 
 STYLE = {"svg.hashsalt": "autograder-report", "svg.fonttype": "path", "font.size": 9}
 
 
-def _save(figure: plt.Figure, path: Path) -> str:
+def _save(figure: Figure, path: Path) -> str:
     figure.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(figure)
     return path.name

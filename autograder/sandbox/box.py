@@ -45,15 +45,13 @@ from typing import Any
 
 from .channel import Channel, ChannelBroken, ChannelClosed, ChannelTimeout
 from .confine import Cgroup, seccomp_fd
-from .launch import (  # noqa: F401 - Limits, MiB, bubblewrap_problem: the sandbox's public API
-    ENGINE_FILES,
+from .launch import (
     INSIDE_DIR,
     SANDBOX_HOME,
     SANDBOX_LIB,
     SERIAL,
     UID_BASE,
     Limits,
-    MiB,
     bind_flags,
     bubblewrap_problem,
     describe_exit,

@@ -19,7 +19,7 @@ from pathlib import Path
 from autograder.grading import grade
 from autograder.grading.catalog import Assignment
 from autograder.intake.submission import Submission
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=30, startup_seconds=20)
 

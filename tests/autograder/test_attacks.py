@@ -58,7 +58,7 @@ import nbformat
 import pytest
 
 from autograder.gradebook.results import SubmissionResult, TestOutcome
-from autograder.sandbox.box import ENGINE_FILES, SANDBOX_LIB, UID_BASE
+from autograder.sandbox.launch import ENGINE_FILES, SANDBOX_LIB, UID_BASE
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -1222,7 +1222,7 @@ def _bwrap_skip_reason() -> str | None:
         return "bubblewrap (bwrap) is not installed: the sandbox-mode attacks cannot run here"
     if os.environ.get("AUTOGRADER_NO_BWRAP"):
         return "AUTOGRADER_NO_BWRAP is set in the test environment"
-    from autograder.sandbox.box import bubblewrap_problem
+    from autograder.sandbox.launch import bubblewrap_problem
     return bubblewrap_problem()
 
 

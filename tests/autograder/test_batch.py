@@ -20,7 +20,7 @@ from autograder.gradebook.results import SubmissionResult
 from autograder.gradebook.store import DB_NAME, Gradebook
 from autograder.grading.catalog import Assignment
 from autograder.intake.submission import Submission
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 LIMITS = Limits(cell_seconds=5, call_seconds=2, submission_seconds=20, startup_seconds=15)
 WRONG = "def perceptron(x1, x2, w):\n    return 0\n"
@@ -156,7 +156,7 @@ def test_a_dying_grading_process_costs_a_retry_not_a_grade(tmp_path):
     from autograder.batch import run
     from autograder.grading.catalog import Assignment
     from autograder.intake.submission import Submission
-    from autograder.sandbox.box import Limits
+    from autograder.sandbox.launch import Limits
 
     hw1 = Assignment.find("hw1")
     work = []

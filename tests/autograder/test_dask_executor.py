@@ -25,7 +25,7 @@ from autograder.batch.run import grade_all
 from autograder.gradebook.store import DB_NAME, Gradebook
 from autograder.grading.catalog import Assignment
 from autograder.intake.submission import Submission
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "solutions" / "hw1" / "examples"

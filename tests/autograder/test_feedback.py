@@ -22,7 +22,7 @@ from autograder.gradebook.results import (
     write_results_json,
     write_ta_log,
 )
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 QUESTIONS = {"q1": 10.0, "q_2": 5.0}
 GRADER_SECRET = "expected=0.73105857 from reference.sigmoid(secret_input)"

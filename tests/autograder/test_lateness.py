@@ -13,7 +13,7 @@ from autograder.cli import main
 from autograder.errors import AutograderError
 from autograder.gradebook.lateness import late_days, load_deadlines
 from autograder.gradebook.ledger import read_overrides
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 KST = timezone(timedelta(hours=9))
 BROKEN = "{ not a notebook"  # invalid without a sandbox: fast, and lateness does not care

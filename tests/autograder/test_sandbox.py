@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from autograder.sandbox.box import Limits, Sandbox
+from autograder.sandbox.box import Sandbox
+from autograder.sandbox.launch import Limits
 
 
 def test_closing_twice_never_closes_a_reused_file_descriptor():

@@ -14,7 +14,7 @@ import pytest
 from autograder.errors import StudentException, StudentTimeout
 from autograder.grading.session import StudentSession
 from autograder.intake.notebook import Cell
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 NOTEBOOK = '''
 import numpy as np

@@ -13,7 +13,7 @@ import pytest
 from autograder.errors import BadReply, MissingName, StudentException, StudentTimeout
 from autograder.grading.session import StudentSession
 from autograder.intake.notebook import Cell
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 
 NOTEBOOK = '''
 import time

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder.sandbox.box import Limits
+from autograder.sandbox.launch import Limits
 from autograder.sandbox.warm import close_sandboxes, worker_for
 
 

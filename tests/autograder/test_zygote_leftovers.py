@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cross_submission import grade_in_order, notebook
 
-from autograder.sandbox.box import bubblewrap_problem
+from autograder.sandbox.launch import bubblewrap_problem
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()

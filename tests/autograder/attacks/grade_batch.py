@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from autograder.batch.run import grade_all
-from autograder.sandbox.box import Limits, MiB
+from autograder.sandbox.launch import Limits, MiB
 
 LIMITS = Limits(cell_seconds=2, call_seconds=1, submission_seconds=25,
                 interrupt_grace_seconds=0.5, memory_bytes=1024 * MiB)
