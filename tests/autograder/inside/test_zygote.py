@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cross_submission import grade_in_order, notebook
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()
 
 LEAVER = f'''

@@ -16,7 +16,7 @@ from autograder.gradebook.results import SubmissionResult, TestOutcome
 from autograder.gradebook.store import DB_NAME, Gradebook, exclusive
 
 QUESTIONS = {"q1": 10.0, "q2": 5.0}
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def result(student: str = "s1", tests: tuple[TestOutcome, ...] = (), version: str = "v1",

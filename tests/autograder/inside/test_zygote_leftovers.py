@@ -18,7 +18,7 @@ from cross_submission import grade_in_order, notebook
 
 from autograder.sandbox.launch import bubblewrap_problem
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()
 
 PRELUDE = '''

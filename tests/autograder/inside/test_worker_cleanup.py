@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-AUTOGRADER = Path(__file__).resolve().parents[2] / "autograder" / "inside"
+AUTOGRADER = Path(__file__).resolve().parents[3] / "autograder" / "inside"
 
 SCRIPT = textwrap.dedent("""
     import json, os, subprocess, sys

@@ -54,7 +54,7 @@ def test_a_grading_run_leaves_no_cgroup_behind(tmp_path):
         return found
 
     before = ours()
-    examples = Path(__file__).resolve().parents[2] / "solutions" / "hw1" / "examples"
+    examples = Path(__file__).resolve().parents[3] / "solutions" / "hw1" / "examples"
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(examples),
                           "--out", str(tmp_path / "out"), "--quiet"], capture_output=True,
                          text=True, timeout=300, check=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "solutions" / "hw1" / "examples"
 SKELETON = REPO / "assignments" / "hw1" / "hw1.ipynb"
 REFERENCE = REPO / "solutions" / "hw1" / "reference.py"

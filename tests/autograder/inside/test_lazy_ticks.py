@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PACKAGE = HERE.parent.parent / "autograder" / "inside"  # imported by plain name, as in the sandbox
+PACKAGE = HERE.parents[2] / "autograder" / "inside"  # imported by plain name, as in the sandbox
 FIGURES = HERE / "lazy_ticks_figures.py"
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from autograder.student import check_warm
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "solutions" / "hw1" / "examples"
 WAIT = 90.0  # generous: the machine may be loaded; no assert depends on a duration
 
