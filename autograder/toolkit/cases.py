@@ -48,3 +48,15 @@ def one_hot(rng: np.random.Generator, n: int, m: int = 1) -> np.ndarray:
 def weights(rng: np.random.Generator, n_out: int, n_in: int, scale: float = 1.0) -> np.ndarray:
     """A ``(n_out, n_in + 1)`` weight matrix (bias column last) with N(0, scale²) entries."""
     return rng.normal(0.0, scale, (n_out, n_in + 1))
+
+
+def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random probability vector of shape ``(n, 1)``: it sums to 1, no entry is near 0.
+
+    Half of the mass is spread by softmax weights of N(0, 1.5²) logits, half
+    evenly, so every entry lies in ``[0.5 / n, 0.5 + 0.5 / n]`` (for 2 <= n <= 25:
+    within [0.02, 0.75], where clipping or an epsilon inside a log changes nothing).
+    """
+    logits = rng.normal(0.0, 1.5, (n, 1))
+    spread = np.exp(logits - logits.max())
+    return 0.5 * spread / spread.sum() + 0.5 / n

@@ -18,6 +18,10 @@ the tolerances. Two families:
 * ``expect_float``, ``expect_int``, ``expect_array``: check the type first,
   then finiteness, then compare with the reference value.
 
+``as_finite_array`` is ``as_array`` plus ``expect_finite`` (and ``expect_within``);
+``expect_each`` runs one ``expect_*`` check over a batch such as
+``student.call_each``'s, with labels such as ``case_labels``' "(case N of M)".
+
 A problem with the *grader* (an expected value that is not finite, a shape that
 contradicts the expected array) raises ``ValueError``: the engine reports that
 as an internal error, never as the student's fault.
@@ -25,6 +29,7 @@ as an internal error, never as the student's fault.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -165,6 +170,19 @@ def as_array(value: Any, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
     return np.asarray(value, dtype=np.float64).copy()
 
 
+def as_finite_array(value: Any, *, what: str, shape: tuple[int, ...],
+                    within: tuple[float, float] | None = None) -> np.ndarray:
+    """``as_array``, then ``expect_finite`` and, given ``within=(low, high)``, ``expect_within``.
+
+    Returns the float64 copy; the first check that fails raises its own message.
+    """
+    array = as_array(value, what=what, shape=shape)
+    expect_finite(array, what=what)
+    if within is not None:
+        expect_within(array, *within, what=what)
+    return array
+
+
 def as_real_sequence(value: Any, *, what: str, length: int) -> tuple[float, ...]:
     """Return a tuple/list/1-d ndarray of ``length`` finite real numbers as floats.
 
@@ -279,6 +297,31 @@ def expect_within(array: np.ndarray, low: float, high: float, *, what: str) -> N
             f"{what}: returned values outside [{low:g}, {high:g}] "
             f"in {outside} of {array.size} entries"
         )
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def expect_each(check: Callable[..., None], values: Iterable[Any], expected: Iterable[Any],
+                whats: Iterable[str], **tolerances: float) -> None:
+    """``check(value, want, what=what, **tolerances)`` for each case of a batch, in order.
+
+    ``values`` is typically ``student.call_each(...)``; the first case that fails
+    stops the batch. A generator of ``student.call`` results works too: each call
+    then runs only after the previous value passed. ``values``, ``expected`` and
+    ``whats`` must have the same length (a grader bug otherwise: ``ValueError``).
+    """
+    for value, want, what in zip(values, expected, whats, strict=True):
+        check(value, want, what=what, **tolerances)
+
+
+def case_labels(what: str, count: int, note: str = "") -> list[str]:
+    """``count`` labels ``"{what} (case N of {count}{note})"``, N from 1, for ``expect_each``.
+
+    >>> case_labels("`f` on random inputs", 2)
+    ['`f` on random inputs (case 1 of 2)', '`f` on random inputs (case 2 of 2)']
+    """
+    return [f"{what} (case {number} of {count}{note})" for number in range(1, count + 1)]
 
 
 def _finite_expected_float(expected: Any) -> float:

@@ -12,11 +12,14 @@ from autograder.inside.protocol import Unsupported
 from autograder.toolkit.checks import (
     GradingFailure,
     as_array,
+    as_finite_array,
     as_float,
     as_int,
     as_real_sequence,
+    case_labels,
     describe,
     expect_array,
+    expect_each,
     expect_finite,
     expect_float,
     expect_int,
@@ -453,6 +456,61 @@ def test_expect_within():
     expect_within(np.array([0.0, 0.5, 1.0]), 0.0, 1.0, what=WHAT)
     message = failure_message(expect_within, np.array([-0.1, 0.5, 1.5, 2.0]), 0.0, 1.0, what=WHAT)
     assert message == "`f`: returned values outside [0, 1] in 3 of 4 entries"
+
+
+def test_as_finite_array_checks_type_then_finiteness_then_range():
+    """Returns the float64 copy; each failure is the message of the check that found it."""
+    array = as_finite_array(np.array([[0, 1]]), what=WHAT, shape=(1, 2), within=(0.0, 1.0))
+    assert array.dtype == np.float64 and array.tolist() == [[0.0, 1.0]]
+    assert as_finite_array(np.array([5.0]), what=WHAT, shape=(1,)).tolist() == [5.0]
+    bad_type = failure_message(as_finite_array, [0.5], what=WHAT, shape=(1,))
+    assert bad_type == failure_message(as_array, [0.5], what=WHAT, shape=(1,))
+    not_finite = failure_message(as_finite_array, np.array([np.nan, 2.0]), what=WHAT,
+                                 shape=(2,), within=(0.0, 1.0))  # NaN is reported before range
+    assert not_finite == "`f`: returned NaN or inf in 1 of 2 entries"
+    outside = failure_message(as_finite_array, np.array([0.5, 2.0]), what=WHAT, shape=(2,),
+                              within=(0.0, 1.0))
+    assert outside == "`f`: returned values outside [0, 1] in 1 of 2 entries"
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_case_labels_number_the_cases():
+    assert case_labels(WHAT, 2) == ["`f` (case 1 of 2)", "`f` (case 2 of 2)"]
+    assert case_labels(WHAT, 1, note="; a note") == ["`f` (case 1 of 1; a note)"]
+    assert case_labels(WHAT, 0) == []
+
+
+def test_expect_each_checks_every_case_with_its_label():
+    """All cases pass silently; tolerances reach the check; the first failing case's label shows."""
+    expect_each(expect_float, [1.0, 2.0], [1.0, 2.0], ["a", "b"])
+    expect_each(expect_float, [1.05], [1.0], ["a"], rtol=0.1)
+    labels = case_labels(WHAT, 3)
+    message = failure_message(expect_each, expect_int, [1, 5, 7], [1, 2, 3], labels)
+    assert message == "`f` (case 2 of 3): returned a value that differs from the reference solution"
+
+
+def test_expect_each_stops_at_the_first_failure_and_reads_values_lazily():
+    """A generator of values is read one case at a time: nothing after the failing case runs."""
+    produced = []
+
+    def values():
+        for value in (1, 9, 3):
+            produced.append(value)
+            yield value
+
+    with pytest.raises(GradingFailure):
+        expect_each(expect_int, values(), [1, 2, 3], ["a", "b", "c"])
+    assert produced == [1, 9]
+
+
+def test_expect_each_refuses_batches_of_different_lengths():
+    """A grader bug (one expected value too few or too many) is a ValueError, not a pass."""
+    with pytest.raises(ValueError):
+        expect_each(expect_int, [1, 2], [1, 2, 3], ["a", "b", "c"])
+    with pytest.raises(ValueError):
+        expect_each(expect_int, [1, 2], [1, 2], ["a"])
 
 
 # --------------------------------------------------------------------------- no leaks
