@@ -37,18 +37,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.toolkit.cases import column, draw, expected, expected_float, one_hot
+from autograder.toolkit.cases import column, draw, expected, expected_float, one_hot, probabilities
 from autograder.toolkit.checks import (
     GradingFailure,
     as_array,
+    as_finite_array,
     as_float,
     as_int,
     as_real_sequence,
+    case_labels,
     expect_array,
-    expect_finite,
+    expect_each,
     expect_float,
     expect_int,
-    expect_within,
 )
 
 question = pytest.mark.question
@@ -61,6 +62,15 @@ OTHER_SIZES = ((3, 4, 2), (1, 1, 1), (20, 7, 5))
 LECTURE_PREDICTION = np.array([0.1, 0.2, 0.3, 0.2, 0.1, 0.8, 0.1, 0.2, 0.3, 0.1]).reshape(10, 1)
 LECTURE_TARGET = np.eye(10)[:, [1]]
 LECTURE_SQUARED_ERROR = 1.58
+
+
+def compare_each(student, reference, name: str, cases: list[tuple[Any, ...]], labels: list[str],
+                 check: Callable[..., None] = expect_float) -> None:
+    """``name`` on every case in one round trip; each result checked against the reference's."""
+    values = student.call_each(name, cases)
+    answer = expected_float if check is expect_float else expected
+    answers = [answer(getattr(reference, name), *case) for case in cases]
+    expect_each(check, values, answers, labels)
 
 
 # --------------------------------------------------------------------------- perceptron
@@ -121,12 +131,9 @@ def test_perceptron_matches_reference(student, reference, rng):
     """`perceptron` agrees with the hard threshold on random weights and inputs."""
     cases = random_perceptron_cases(rng, 24)
     values = student.call_each("perceptron", cases)
-    for number, ((x1, x2, w), value) in enumerate(zip(cases, values), start=1):
-        expect_int(
-            value,
-            int(reference.perceptron(x1, x2, w)),
-            what=f"`perceptron` on random weights and inputs (case {number} of {len(cases)})",
-        )
+    answers = [int(reference.perceptron(*case)) for case in cases]
+    labels = case_labels("`perceptron` on random weights and inputs", len(cases))
+    expect_each(expect_int, values, answers, labels)
 
 
 @question("perceptron", points=2)
@@ -134,15 +141,10 @@ def test_perceptron_threshold_boundary(student, reference, rng):
     """A sum of exactly 0 gives 1 (the slide's `>= 0`), a sum just below 0 gives 0."""
     cases = boundary_perceptron_cases(rng)
     values = student.call_each("perceptron", cases)
-    for number, ((x1, x2, w), value) in enumerate(zip(cases, values), start=1):
-        expect_int(
-            value,
-            int(reference.perceptron(x1, x2, w)),
-            what=(
-                "`perceptron` when w0 + w1*x1 + w2*x2 is exactly 0 or close to it "
-                f"(case {number} of {len(cases)}; the slide's threshold is `>= 0`)"
-            ),
-        )
+    answers = [int(reference.perceptron(*case)) for case in cases]
+    what = "`perceptron` when w0 + w1*x1 + w2*x2 is exactly 0 or close to it"
+    labels = case_labels(what, len(cases), note="; the slide's threshold is `>= 0`")
+    expect_each(expect_int, values, answers, labels)
 
 
 def check_gate_weights(student, reference, name: str, gate: str, truth: Callable) -> None:
@@ -186,12 +188,8 @@ ARRAY_SHAPES = ((5, 1), (7,), (2, 3))
 def test_sigmoid_scalar(student, reference, rng):
     """A scalar input gives a float (NumPy scalar or 0-d array allowed) with the right value."""
     inputs = (0.0, *(float(v) for v in rng.uniform(-8.0, 8.0, 5)))
-    for x, value in zip(inputs, student.call_each("sigmoid", [(x,) for x in inputs])):
-        expect_float(
-            value,
-            expected_float(reference.sigmoid, x),
-            what="`sigmoid` on a scalar",
-        )
+    compare_each(student, reference, "sigmoid", [(x,) for x in inputs],
+                 ["`sigmoid` on a scalar"] * len(inputs))
 
 
 @question("sigmoid", points=2)
@@ -199,23 +197,15 @@ def test_sigmoid_array_shape(student, rng):
     """An ndarray input gives an ndarray of the same shape."""
     inputs = [(rng.uniform(-5.0, 5.0, shape),) for shape in ARRAY_SHAPES]
     for shape, value in zip(ARRAY_SHAPES, student.call_each("sigmoid", inputs)):
-        as_array(
-            value,
-            what=f"`sigmoid` on an ndarray of shape {shape}",
-            shape=shape,
-        )
+        as_array(value, what=f"`sigmoid` on an ndarray of shape {shape}", shape=shape)
 
 
 @question("sigmoid", points=3)
 def test_sigmoid_array_values(student, reference, rng):
     """Element-wise values on moderate inputs (where the tanh form is just as accurate)."""
     inputs = [rng.uniform(-10.0, 10.0, shape) for shape in ARRAY_SHAPES]
-    for x, value in zip(inputs, student.call_each("sigmoid", [(x,) for x in inputs])):
-        expect_array(
-            value,
-            expected(reference.sigmoid, x),
-            what=f"`sigmoid` on an ndarray of shape {x.shape}",
-        )
+    labels = [f"`sigmoid` on an ndarray of shape {x.shape}" for x in inputs]
+    compare_each(student, reference, "sigmoid", [(x,) for x in inputs], labels, expect_array)
 
 
 @question("sigmoid", points=3)
@@ -225,17 +215,11 @@ def test_sigmoid_extreme_inputs(student, reference, rng):
     x = column([*edges, *rng.uniform(-1000.0, 1000.0, 20)])
     rng.shuffle(x)
     what = "`sigmoid` on a column vector with entries in [-1000, 1000]"
-    value = as_array(student.call("sigmoid", x), what=what, shape=x.shape)
-    expect_finite(value, what=what)
-    expect_within(value, 0.0, 1.0, what=what)
+    value = as_finite_array(student.call("sigmoid", x), what=what, shape=x.shape,
+                            within=(0.0, 1.0))
     expect_array(value, expected(reference.sigmoid, x), what=what)
-    scalars = (-1000.0, 1000.0)
-    for scalar, value in zip(scalars, student.call_each("sigmoid", [(x,) for x in scalars])):
-        expect_float(
-            value,
-            expected_float(reference.sigmoid, scalar),
-            what="`sigmoid` on a scalar in [-1000, 1000]",
-        )
+    compare_each(student, reference, "sigmoid", [(-1000.0,), (1000.0,)],
+                 ["`sigmoid` on a scalar in [-1000, 1000]"] * 2)
 
 
 # --------------------------------------------------------------------------- neural network
@@ -248,9 +232,8 @@ def bias_first_forward(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np.ndar
         return 1.0 / (1.0 + np.exp(-(w2 @ np.vstack([[1.0], hidden]))))
 
 
-def network_case(
-    reference, rng: np.random.Generator, sizes: tuple[int, int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def network_case(reference, rng: np.random.Generator,
+                 sizes: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random ``(x, w1, w2)`` with unsaturated units, on which bias-first clearly differs."""
     n_in, n_hidden, n_out = sizes
 
@@ -285,11 +268,8 @@ def test_neural_network_output_shape(student, reference, rng):
     """`neural_network` returns an ndarray of shape (n_out, 1), at the lecture's and other sizes."""
     for sizes in (LECTURE_SIZES, *OTHER_SIZES):
         x, w1, w2 = network_case(reference, rng, sizes)
-        as_array(
-            call_forward(student, "neural_network", sizes, x, w1, w2),
-            what=f"`neural_network` on a {sizes_label(sizes)} network",
-            shape=(sizes[2], 1),
-        )
+        as_array(call_forward(student, "neural_network", sizes, x, w1, w2),
+                 what=f"`neural_network` on a {sizes_label(sizes)} network", shape=(sizes[2], 1))
 
 
 @question("neural_network", points=7)
@@ -297,24 +277,18 @@ def test_neural_network_values_lecture_sizes(student, reference, rng):
     """Forward pass of the lecture's 784 -> 15 -> 10 network (bias appended last)."""
     for _ in range(2):
         x, w1, w2 = network_case(reference, rng, LECTURE_SIZES)
-        expect_array(
-            call_forward(student, "neural_network", LECTURE_SIZES, x, w1, w2),
-            expected(reference.neural_network, x, w1, w2),
-            what=f"`neural_network` on a {sizes_label(LECTURE_SIZES)} network",
-        )
+        expect_array(call_forward(student, "neural_network", LECTURE_SIZES, x, w1, w2),
+                     expected(reference.neural_network, x, w1, w2),
+                     what=f"`neural_network` on a {sizes_label(LECTURE_SIZES)} network")
 
 
 @question("neural_network", points=6)
 def test_neural_network_values_other_sizes(student, reference, rng):
     """Forward pass at other layer sizes, including a 1 -> 1 -> 1 network."""
     cases = [network_case(reference, rng, sizes) for sizes in OTHER_SIZES]
-    values = student.call_each("neural_network", cases)  # small networks: one call's time each
-    for sizes, (x, w1, w2), value in zip(OTHER_SIZES, cases, values):
-        expect_array(
-            value,
-            expected(reference.neural_network, x, w1, w2),
-            what=f"`neural_network` on a {sizes_label(sizes)} network",
-        )
+    labels = [f"`neural_network` on a {sizes_label(sizes)} network" for sizes in OTHER_SIZES]
+    # small networks: one call's time each
+    compare_each(student, reference, "neural_network", cases, labels, expect_array)
 
 
 PREDICT_SIZES = (LECTURE_SIZES,) * 3 + ((20, 7, 5),) * 3 + ((3, 4, 2),) * 2
@@ -353,32 +327,21 @@ def prediction_cases(reference, rng: np.random.Generator) -> list[tuple[Any, ...
 def test_predict_returns_int(student, reference, rng):
     """`predict` returns an int (a NumPy integer such as `np.argmax`'s result is fine)."""
     x, w1, w2 = network_case(reference, rng, LECTURE_SIZES)
-    as_int(
-        call_forward(student, "predict", LECTURE_SIZES, x, w1, w2),
-        what=f"`predict` on a {sizes_label(LECTURE_SIZES)} network",
-    )
+    as_int(call_forward(student, "predict", LECTURE_SIZES, x, w1, w2),
+           what=f"`predict` on a {sizes_label(LECTURE_SIZES)} network")
 
 
 @question("neural_network", points=6)
 def test_predict_values(student, reference, rng):
     """`predict` is the index of the largest output, on several random networks."""
     cases = prediction_cases(reference, rng)
-    for number, (sizes, x, w1, w2, answer) in enumerate(cases, start=1):
-        expect_int(
-            call_forward(student, "predict", sizes, x, w1, w2),
-            answer,
-            what=f"`predict` on a {sizes_label(sizes)} network (case {number} of {len(cases)})",
-        )
+    values = (call_forward(student, "predict", *case[:4]) for case in cases)  # one at a time
+    labels = [f"`predict` on a {sizes_label(case[0])} network (case {number} of {len(cases)})"
+              for number, case in enumerate(cases, start=1)]
+    expect_each(expect_int, values, [case[-1] for case in cases], labels)
 
 
 # --------------------------------------------------------------------------- cost functions
-
-
-def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
-    """A random probability column vector (2 <= n <= 25): every entry in [0.02, 0.75]."""
-    logits = rng.normal(0.0, 1.5, (n, 1))
-    weights = np.exp(logits - logits.max())
-    return 0.5 * weights / weights.sum() + 0.5 / n
 
 
 def squared_error_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -390,10 +353,8 @@ def squared_error_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, 
 @question("mean_squared_error", points=2)
 def test_mean_squared_error_returns_float(student, rng):
     """`mean_squared_error` returns a float, not an array (a 0-d array is fine)."""
-    as_float(
-        student.call("mean_squared_error", rng.uniform(0.0, 1.0, (10, 1)), one_hot(rng, 10)),
-        what="`mean_squared_error`",
-    )
+    as_float(student.call("mean_squared_error", rng.uniform(0.0, 1.0, (10, 1)), one_hot(rng, 10)),
+             what="`mean_squared_error`")
 
 
 def other_lecture_target(rng: np.random.Generator) -> np.ndarray:
@@ -408,86 +369,57 @@ def other_lecture_target(rng: np.random.Generator) -> np.ndarray:
 @question("mean_squared_error", points=3)
 def test_mean_squared_error_lecture_example(student, reference, rng):
     """The lecture's example is 1.58 (a sum; the slide's 1.67 is a typo); then another target."""
-    expect_float(
-        student.call("mean_squared_error", LECTURE_PREDICTION, LECTURE_TARGET),
-        LECTURE_SQUARED_ERROR,
-        what="`mean_squared_error` on the lecture's example (a sum, not a mean)",
-    )
+    expect_float(student.call("mean_squared_error", LECTURE_PREDICTION, LECTURE_TARGET),
+                 LECTURE_SQUARED_ERROR,
+                 what="`mean_squared_error` on the lecture's example (a sum, not a mean)")
     target = other_lecture_target(rng)
-    expect_float(
-        student.call("mean_squared_error", LECTURE_PREDICTION, target),
-        expected_float(reference.mean_squared_error, LECTURE_PREDICTION, target),
-        what="`mean_squared_error` on the lecture's prediction with another one-hot target",
-    )
+    what = "`mean_squared_error` on the lecture's prediction with another one-hot target"
+    expect_float(student.call("mean_squared_error", LECTURE_PREDICTION, target),
+                 expected_float(reference.mean_squared_error, LECTURE_PREDICTION, target),
+                 what=what)
 
 
 @question("mean_squared_error", points=5)
 def test_mean_squared_error_values(student, reference, rng):
     """Random column vectors of several lengths, one-hot and real-valued targets."""
     cases = list(squared_error_cases(rng))
-    for (y_hat, y), value in zip(cases, student.call_each("mean_squared_error", cases)):
-        expect_float(
-            value,
-            expected_float(reference.mean_squared_error, y_hat, y),
-            what=f"`mean_squared_error` on column vectors of shape {y.shape}",
-        )
+    labels = [f"`mean_squared_error` on column vectors of shape {y.shape}" for _, y in cases]
+    compare_each(student, reference, "mean_squared_error", cases, labels)
 
 
 @question("sigmoid_cross_entropy", points=2)
 def test_sigmoid_cross_entropy_returns_float(student, rng):
     """`sigmoid_cross_entropy` returns a float, not an array (a 0-d array is fine)."""
-    as_float(
-        student.call("sigmoid_cross_entropy", rng.uniform(0.02, 0.98, (10, 1)), one_hot(rng, 10)),
-        what="`sigmoid_cross_entropy`",
-    )
+    y_hat = rng.uniform(0.02, 0.98, (10, 1))
+    as_float(student.call("sigmoid_cross_entropy", y_hat, one_hot(rng, 10)),
+             what="`sigmoid_cross_entropy`")
 
 
 @question("sigmoid_cross_entropy", points=3)
 def test_sigmoid_cross_entropy_lecture_example(student, reference, rng):
     """The lecture's prediction with its one-hot target, then with another one."""
-    cases = (
-        (LECTURE_TARGET, "the lecture's example"),
-        (other_lecture_target(rng), "the lecture's prediction with another one-hot target"),
-    )
-    values = student.call_each("sigmoid_cross_entropy",
-                               [(LECTURE_PREDICTION, target) for target, _ in cases])
-    for (target, label), value in zip(cases, values):
-        expect_float(
-            value,
-            expected_float(reference.sigmoid_cross_entropy, LECTURE_PREDICTION, target),
-            what=f"`sigmoid_cross_entropy` on {label}",
-        )
+    cases = [(LECTURE_PREDICTION, LECTURE_TARGET), (LECTURE_PREDICTION, other_lecture_target(rng))]
+    labels = [f"`sigmoid_cross_entropy` on {label}" for label in (
+        "the lecture's example", "the lecture's prediction with another one-hot target")]
+    compare_each(student, reference, "sigmoid_cross_entropy", cases, labels)
 
 
 @question("sigmoid_cross_entropy", points=7)
 def test_sigmoid_cross_entropy_binary_targets(student, reference, rng):
     """Random predictions in (0, 1) against random 0/1 targets, several lengths."""
-    cases = []
-    for n in (1, 4, 10, 30):
-        for _ in range(2):
-            y_hat = rng.uniform(0.02, 0.98, (n, 1))
-            cases.append((y_hat, rng.integers(0, 2, (n, 1)).astype(np.float64)))
-    for (y_hat, y), value in zip(cases, student.call_each("sigmoid_cross_entropy", cases)):
-        expect_float(
-            value,
-            expected_float(reference.sigmoid_cross_entropy, y_hat, y),
-            what=f"`sigmoid_cross_entropy` with 0/1 targets of shape {y.shape}",
-        )
+    cases = [(rng.uniform(0.02, 0.98, (n, 1)), rng.integers(0, 2, (n, 1)).astype(np.float64))
+             for n in (1, 4, 10, 30) for _ in range(2)]
+    labels = [f"`sigmoid_cross_entropy` with 0/1 targets of shape {y.shape}" for _, y in cases]
+    compare_each(student, reference, "sigmoid_cross_entropy", cases, labels)
 
 
 @question("sigmoid_cross_entropy", points=3)
 def test_sigmoid_cross_entropy_soft_targets(student, reference, rng):
     """Targets anywhere in [0, 1]: both log terms of the formula count for every i."""
-    cases = []
-    for n in (3, 10):
-        y_hat = rng.uniform(0.02, 0.98, (n, 1))
-        cases.append((y_hat, rng.uniform(0.0, 1.0, (n, 1))))
-    for (y_hat, y), value in zip(cases, student.call_each("sigmoid_cross_entropy", cases)):
-        expect_float(
-            value,
-            expected_float(reference.sigmoid_cross_entropy, y_hat, y),
-            what=f"`sigmoid_cross_entropy` with targets in [0, 1] of shape {y.shape}",
-        )
+    cases = [(rng.uniform(0.02, 0.98, (n, 1)), rng.uniform(0.0, 1.0, (n, 1))) for n in (3, 10)]
+    labels = [f"`sigmoid_cross_entropy` with targets in [0, 1] of shape {y.shape}"
+              for _, y in cases]
+    compare_each(student, reference, "sigmoid_cross_entropy", cases, labels)
 
 
 # --------------------------------------------------------------------------- softmax
@@ -499,24 +431,16 @@ def test_softmax_output_shape(student, rng):
     sizes = (1, 4, 10)
     inputs = [(rng.normal(0.0, 3.0, (n, 1)),) for n in sizes]
     for n, value in zip(sizes, student.call_each("softmax", inputs)):
-        as_array(
-            value,
-            what=f"`softmax` on a column vector of shape ({n}, 1)",
-            shape=(n, 1),
-        )
+        as_array(value, what=f"`softmax` on a column vector of shape ({n}, 1)", shape=(n, 1))
 
 
 @question("softmax", points=5)
 def test_softmax_values(student, reference, rng):
     """Values on moderate logits, several lengths."""
-    inputs = [rng.normal(0.0, 3.0, (n, 1)) for n in (1, 2, 5, 10, 50)]
-    for z, value in zip(inputs, student.call_each("softmax", [(z,) for z in inputs])):
-        n = len(z)
-        expect_array(
-            value,
-            expected(reference.softmax, z),
-            what=f"`softmax` on a column vector of shape ({n}, 1)",
-        )
+    sizes = (1, 2, 5, 10, 50)
+    cases = [(rng.normal(0.0, 3.0, (n, 1)),) for n in sizes]
+    labels = [f"`softmax` on a column vector of shape ({n}, 1)" for n in sizes]
+    compare_each(student, reference, "softmax", cases, labels, expect_array)
 
 
 @question("softmax", points=3)
@@ -531,9 +455,7 @@ def test_softmax_large_logits(student, reference, rng):
     ]
     for z, value in zip(cases, student.call_each("softmax", [(z,) for z in cases])):
         what = f"`softmax` on a column vector of shape {z.shape} with entries up to ±1000"
-        value = as_array(value, what=what, shape=z.shape)
-        expect_finite(value, what=what)
-        expect_within(value, 0.0, 1.0, what=what)
+        value = as_finite_array(value, what=what, shape=z.shape, within=(0.0, 1.0))
         if not np.isclose(value.sum(), 1.0, rtol=0.0, atol=1e-6):
             raise GradingFailure(f"{what}: returned entries that do not sum to 1")
         expect_array(value, expected(reference.softmax, z), what=what)
@@ -545,22 +467,16 @@ def test_softmax_large_logits(student, reference, rng):
 @question("softmax_cross_entropy", points=2)
 def test_softmax_cross_entropy_returns_float(student, rng):
     """`softmax_cross_entropy` returns a float, not an array (a 0-d array is fine)."""
-    as_float(
-        student.call("softmax_cross_entropy", probabilities(rng, 10), one_hot(rng, 10)),
-        what="`softmax_cross_entropy`",
-    )
+    as_float(student.call("softmax_cross_entropy", probabilities(rng, 10), one_hot(rng, 10)),
+             what="`softmax_cross_entropy`")
 
 
 @question("softmax_cross_entropy", points=9)
 def test_softmax_cross_entropy_one_hot_targets(student, reference, rng):
     """Random probability vectors against one-hot targets, several lengths."""
     cases = [(probabilities(rng, n), one_hot(rng, n)) for n in (2, 3, 10, 10, 25)]
-    for (y_hat, y), value in zip(cases, student.call_each("softmax_cross_entropy", cases)):
-        expect_float(
-            value,
-            expected_float(reference.softmax_cross_entropy, y_hat, y),
-            what=f"`softmax_cross_entropy` with one-hot targets of shape {y.shape}",
-        )
+    labels = [f"`softmax_cross_entropy` with one-hot targets of shape {y.shape}" for _, y in cases]
+    compare_each(student, reference, "softmax_cross_entropy", cases, labels)
 
 
 @question("softmax_cross_entropy", points=4)
@@ -571,9 +487,6 @@ def test_softmax_cross_entropy_soft_targets(student, reference, rng):
         y_hat = probabilities(rng, n)
         weights = rng.uniform(0.0, 1.0, (n, 1))
         cases.append((y_hat, weights / weights.sum()))
-    for (y_hat, y), value in zip(cases, student.call_each("softmax_cross_entropy", cases)):
-        expect_float(
-            value,
-            expected_float(reference.softmax_cross_entropy, y_hat, y),
-            what=f"`softmax_cross_entropy` with probability-vector targets of shape {y.shape}",
-        )
+    labels = [f"`softmax_cross_entropy` with probability-vector targets of shape {y.shape}"
+              for _, y in cases]
+    compare_each(student, reference, "softmax_cross_entropy", cases, labels)
