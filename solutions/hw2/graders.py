@@ -33,6 +33,7 @@ from autograder.toolkit.checks import (
     GradingFailure,
     PartialCredit,
     as_array,
+    as_finite_array,
     as_float,
     credit_by_rel_error,
     expect_array,
@@ -93,11 +94,9 @@ def test_sigmoid_grad_saturated(student, reference, rng):
     """Saturated units (|z| from 30 up to 1000): finite, and (almost) 0."""
     z = rng.choice([-1.0, 1.0], (3, 4)) * rng.uniform(30.0, 1000.0, (3, 4))
     z[0, 0], z[-1, -1] = -1000.0, 1000.0
-    result = as_array(student.call("sigmoid_grad", z), what="`sigmoid_grad` on saturated units",
-                      shape=z.shape)
-    expect_finite(result, what="`sigmoid_grad` on saturated units")
-    expect_array(result, expected(reference.sigmoid_grad, z),
-                 what="`sigmoid_grad` on saturated units", atol=1e-12)
+    what = "`sigmoid_grad` on saturated units"
+    result = as_finite_array(student.call("sigmoid_grad", z), what=what, shape=z.shape)
+    expect_array(result, expected(reference.sigmoid_grad, z), what=what, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- forward
@@ -297,8 +296,7 @@ def numerical(student, f, w: np.ndarray, what: str, *h: float) -> tuple[np.ndarr
     """The student's gradient and ``w`` as their function left it (both shape-checked)."""
     value, args = student.call_seeing_args("numerical_gradient", f, w.copy(), *h,
                                            budget="gradient")
-    grad = as_array(value, what=what, shape=w.shape)
-    expect_finite(grad, what=what)
+    grad = as_finite_array(value, what=what, shape=w.shape)
     after = args[1] if len(args) > 1 else None
     return grad, after
 
