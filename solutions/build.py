@@ -15,7 +15,8 @@ Otter Assign format (otter-grader 7).  From it this script generates
   (no outputs, index-based cell ids, fixed notebook metadata, sorted JSON) so that rebuilding
   gives byte-identical files;
 * ``solutions/NAME/reference.py``: a plain importable module made of the code cells of the
-  master's ``# BEGIN SOLUTION`` blocks, with Otter's markers and prompt blocks removed.  The
+  master's ``# BEGIN SOLUTION`` blocks, with Otter's markers and prompt blocks removed
+  (``solutions/build_reference.py``, loaded by path: ``solutions/`` is not a package).  The
   hidden graders import it in the trusted grading process; it never goes to students.
 
 How the master is written (Otter Assign conventions used here):
@@ -41,16 +42,18 @@ cell of the student notebook reads ``otter.Notebook("NAME.ipynb")``.
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import difflib
+import importlib.util
 import pathlib
 import re
 import sys
 import tempfile
 import warnings
+from types import ModuleType
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 KEPT_CELL_METADATA = ("deletable", "editable", "tags")
@@ -66,8 +69,20 @@ MARKERS_FORBIDDEN_IN_STUDENT_NB = (
 )
 
 
-class BuildError(Exception):
-    """The master notebook cannot be turned into valid assignment files."""
+def _load_sibling(name: str) -> ModuleType:
+    """``solutions/NAME.py`` as a module, found by path rather than imported: ``solutions/``
+    is not a package, and it is not on sys.path when the content tests load this file."""
+    path = HERE / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_reference = _load_sibling("build_reference")
+BuildError = build_reference.BuildError
 
 
 class Paths:
@@ -221,134 +236,6 @@ def check_student_notebook(text: str, name: str) -> None:
             raise BuildError(f"{name}: question {qid!r} has a hidden test in the student notebook")
 
 
-# --------------------------------------------------------------------------- reference module
-
-_BLOCK_RE = re.compile(r"#\s+(begin|end)\s+(question|solution|tests|prompt)\b", re.IGNORECASE)
-_SOLUTION_SUFFIX_RE = re.compile(r"\s*#\s?SOLUTION( NO PROMPT)?$")
-
-
-def _solution_view(source: str) -> list[str]:
-    """The solution lines of a master code cell, with Otter's markers and prompts removed."""
-    lines, in_prompt, in_ignore = [], False, False
-    for line in source.splitlines():
-        s = line.rstrip()
-        if in_prompt:
-            in_prompt = not s.endswith("# END PROMPT")
-            continue
-        if in_ignore:
-            in_ignore = not s.endswith("# END IGNORE")
-            continue
-        if s.endswith("# BEGIN PROMPT"):
-            in_prompt = True
-            continue
-        if re.match(r"\s*#\s*BEGIN\s*IGNORE", s, re.IGNORECASE):
-            in_ignore = True
-            continue
-        if re.fullmatch(r"\s*# (BEGIN SOLUTION( NO PROMPT)?|END SOLUTION)", s):
-            continue
-        if s.endswith(("# IGNORE", "# END PROMPT")):
-            continue
-        if s.endswith("# SEED"):
-            s = s[: -len("# SEED")].rstrip()
-        lines.append(_SOLUTION_SUFFIX_RE.sub("", s))
-    while lines and not lines[-1].strip():
-        lines.pop()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return lines
-
-
-def solution_cells(master_nb) -> list[str]:
-    """Sources of the code cells inside ``# BEGIN SOLUTION`` blocks, in notebook order."""
-    stack: list[str] = []
-    found = []
-    for cell in master_nb.cells:
-        first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
-        m = _BLOCK_RE.match(first) if cell.cell_type == "raw" else None
-        if m:
-            kind, block = m.group(1).lower(), m.group(2).lower()
-            if kind == "begin":
-                stack.append(block)
-            elif not stack or stack.pop() != block:
-                raise BuildError(f"unbalanced '# END {block.upper()}' cell in the master notebook")
-            continue
-        if cell.cell_type == "code" and stack and stack[-1] == "solution":
-            found.append(cell.source)
-    if stack:
-        raise BuildError(f"unclosed '# BEGIN {stack[-1].upper()}' block in the master notebook")
-    return found
-
-
-def generate_reference(
-    master: pathlib.Path, name: str, rel_master: str, expected: tuple[str, ...] | None = None
-) -> str:
-    """Text of ``reference.py``: the master's solution code as a plain module.
-
-    ``expected``: the names it must define, exactly (the manifest's ``reference_names``).
-    """
-    import nbformat
-
-    nb = nbformat.read(master, as_version=4)
-    cells = solution_cells(nb)
-    if not cells:
-        raise BuildError(f"{rel_master} has no code cells in '# BEGIN SOLUTION' blocks")
-    header = [
-        f"# GENERATED FILE - DO NOT EDIT. Reference solution of {name}, generated from",
-        f"# {rel_master} by:",
-        f"#     python solutions/build.py {name}",
-        f"# (python solutions/build.py --check {name} fails when this file is stale.)",
-        "# Instructor-only: never copy this file into assignments/.",
-        f'"""Reference solution of {name} (generated from the master notebook)."""',
-        "",
-        "import numpy as np",
-    ]
-    if expected:
-        header += ["", "__all__ = ["] + [f'    "{n}",' for n in sorted(expected)] + ["]"]
-    body = []
-    for source in cells:
-        lines = _solution_view(source)
-        lines = [ln for ln in lines if ln.strip() != "import numpy as np"]
-        if lines:
-            body += ["", ""] + lines
-    text = "\n".join(header + body) + "\n"
-    text = re.sub(r"\n{4,}", "\n\n\n", text)
-    _validate_reference(text, name, expected)
-    return text
-
-
-def _validate_reference(text: str, name: str, expected: tuple[str, ...] | None) -> None:
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as e:
-        raise BuildError(f"{name}: generated reference.py does not parse: {e}") from e
-    defined, modules = set(), set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            defined.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        defined.add(n.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            pass  # docstring
-        else:
-            raise BuildError(
-                f"{name}: solution cells may only define functions and constants; found a "
-                f"top-level {type(node).__name__} at line {node.lineno} of reference.py"
-            )
-    public = {n for n in defined if not n.startswith("_")}
-    if expected is not None and public != set(expected):
-        missing, extra = set(expected) - public, public - set(expected)
-        raise BuildError(
-            f"{name}: reference.py must define exactly {sorted(expected)}; "
-            f"missing {sorted(missing)}, unexpected {sorted(extra)}"
-        )
-
-
 # --------------------------------------------------------------------------- build / check
 
 
@@ -369,7 +256,9 @@ def build(name: str, root: pathlib.Path = REPO, keep: pathlib.Path | None = None
         out = run_otter_assign(p.master, name, workdir)
         student = normalize_notebook(out / "student" / f"{name}.ipynb", name)
     check_student_notebook(student, name)
-    reference = generate_reference(p.master, name, rel_master, manifest.reference_names)
+    reference = build_reference.generate_reference(
+        p.master, name, rel_master, manifest.reference_names
+    )
     return {p.student_notebook: student, p.reference: reference}
 
 

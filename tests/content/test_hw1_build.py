@@ -29,14 +29,16 @@ def test_rebuild_is_byte_identical(build_module, built):
     assert again == built.outputs
 
 
-def test_check_command_passes_on_the_repository():
-    """`python solutions/build.py --check hw1` exits 0 when everything is in sync."""
+def test_check_command_passes_on_the_repository(tmp_path):
+    """`python solutions/build.py --check hw1` exits 0 when everything is in sync (run from
+    another directory: the script finds the repository and its sibling module by path)."""
     proc = subprocess.run(
         [sys.executable, str(BUILD_SCRIPT), "--check", HW1],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     assert "up to date" in proc.stdout
@@ -117,7 +119,7 @@ def f(x):
 
 def test_solution_view_strips_otter_markers_and_prompts(build_module):
     """reference.py keeps the solution lines and drops markers, prompts and `# SOLUTION` tags."""
-    lines = build_module._solution_view(SOLUTION_CELL)
+    lines = build_module.build_reference.solution_view(SOLUTION_CELL)
     assert lines == ["def f(x):", '    """doc"""', "    y = x + 1", "    return y"]
 
 
@@ -132,7 +134,7 @@ def test_reference_validation_rejects_bad_solutions(build_module, extra, message
     with pytest.raises(
         build_module.BuildError, match=message.replace("[", r"\[").replace("]", r"\]")
     ):
-        build_module._validate_reference(text, HW1, tuple(SPEC_NAMES))
+        build_module.build_reference.validate_reference(text, HW1, tuple(SPEC_NAMES))
 
 
 def test_reference_names_match_the_spec(build_module):
