@@ -59,4 +59,5 @@ def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
     """
     logits = rng.normal(0.0, 1.5, (n, 1))
     spread = np.exp(logits - logits.max())
-    return 0.5 * spread / spread.sum() + 0.5 / n
+    mass: np.ndarray = 0.5 * spread / spread.sum() + 0.5 / n
+    return mass
