@@ -44,13 +44,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
-import importlib.util
 import pathlib
 import re
 import sys
 import tempfile
 import warnings
-from types import ModuleType
+
+from autograder.grading.catalog import load_module
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -69,19 +69,9 @@ MARKERS_FORBIDDEN_IN_STUDENT_NB = (
 )
 
 
-def _load_sibling(name: str) -> ModuleType:
-    """``solutions/NAME.py`` as a module, found by path rather than imported: ``solutions/``
-    is not a package, and it is not on sys.path when the content tests load this file."""
-    path = HERE / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_reference = _load_sibling("build_reference")
+# the reference half of the build, by path: ``solutions/`` is not a package, and it is not on
+# sys.path when the content tests load this file
+build_reference = load_module(HERE / "build_reference.py", "build_reference")
 BuildError = build_reference.BuildError
 
 
