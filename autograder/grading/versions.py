@@ -28,102 +28,102 @@ ALL = "*"
 
 def engine_files(grader: Path, engine: Path = ENGINE) -> list[tuple[str, bytes]]:
     """``(label, bytes)`` pairs to hash for an assignment whose graders are ``grader``."""
+    tree = _Tree(engine)
     modules: set[str] = set()
     used: dict[str, set[str]] = {name: set() for name in TOOLKIT}
     todo = [*ROOTS]
-    for module, names in _engine_imports(grader.read_text(encoding="utf-8"), None, engine):
-        _note(module, names, todo, used, engine)
+
+    def note(imports: list[tuple[str, set[str]]]) -> None:
+        for module, names in imports:
+            if module in TOOLKIT:  # only what is used, and the engine modules it imports
+                used[module] |= names or {ALL}
+                todo.extend(m for m, _ in tree.imports(module) if m not in TOOLKIT)
+            else:
+                todo.append(module)
+
+    note(tree.imports_of(grader.read_text(encoding="utf-8"), None))
     while todo:
         module = todo.pop()
-        if module in modules or _file(engine, module) is None:
-            continue
-        modules.add(module)
-        for imported, names in _engine_imports(_source(engine, module), module, engine):
-            _note(imported, names, todo, used, engine)
-    parts = [(_label(engine, m), _read(engine, m)) for m in sorted(modules - TOOLKIT)]
+        if module not in modules and tree.file(module) is not None:
+            modules.add(module)
+            note(tree.imports(module))
+    parts = [(tree.label(m), tree.read(m)) for m in sorted(modules - TOOLKIT)]
     for module in sorted(TOOLKIT):
-        if used[module] and _file(engine, module) is not None:
-            parts.append((f"{_label(engine, module)}:used",
-                          _used_source(_source(engine, module), frozenset(used[module]))))
+        if used[module] and tree.file(module) is not None:
+            parts.append((f"{tree.label(module)}:used",
+                          _used_source(tree.read(module).decode("utf-8"),
+                                       frozenset(used[module]))))
     return parts
 
 
-def _file(engine: Path, module: str) -> Path | None:
-    """The file of ``module`` (``a.b``): ``a/b.py`` or ``a/b/__init__.py``; None if neither."""
-    base = engine.joinpath(*module.split(".")) if module else engine
-    for path in (base.with_name(base.name + ".py"), base / "__init__.py"):
-        if module and path.is_file():
-            return path
-    return engine / "__init__.py" if not module and (engine / "__init__.py").is_file() else None
+class _Tree:
+    """The engine's files by dotted module name (``grading.grade``), each read once."""
 
+    def __init__(self, engine: Path) -> None:
+        self.engine = engine
+        self._files: dict[str, Path | None] = {}
+        self._bytes: dict[str, bytes] = {}
+        self._imports: dict[str, list[tuple[str, set[str]]]] = {}
 
-def _label(engine: Path, module: str) -> str:
-    path = _file(engine, module)
-    assert path is not None
-    return path.relative_to(engine).as_posix()
+    def file(self, module: str) -> Path | None:
+        """``a/b.py`` or ``a/b/__init__.py`` for ``a.b``; None if neither exists."""
+        if module not in self._files:
+            base = self.engine.joinpath(*module.split("."))
+            self._files[module] = next(
+                (path for path in (base.with_name(base.name + ".py"), base / "__init__.py")
+                 if path.is_file()), None)
+        return self._files[module]
 
+    def label(self, module: str) -> str:
+        path = self.file(module)
+        assert path is not None
+        return path.relative_to(self.engine).as_posix()
 
-def _source(engine: Path, module: str) -> str:
-    return _read(engine, module).decode("utf-8")
+    def read(self, module: str) -> bytes:
+        if module not in self._bytes:
+            path = self.file(module)
+            assert path is not None
+            self._bytes[module] = path.read_bytes()
+        return self._bytes[module]
 
+    def imports(self, module: str) -> list[tuple[str, set[str]]]:
+        if module not in self._imports:
+            self._imports[module] = self.imports_of(self.read(module).decode("utf-8"), module)
+        return self._imports[module]
 
-def _read(engine: Path, module: str) -> bytes:
-    path = _file(engine, module)
-    assert path is not None
-    return path.read_bytes()
-
-
-def _note(module: str, names: set[str], todo: list[str], used: dict[str, set[str]],
-          engine: Path) -> None:
-    if module in TOOLKIT:
-        used[module] |= names or {ALL}
-        todo.extend(m for m, _ in _engine_imports(_source(engine, module), module, engine)
-                    if m not in TOOLKIT)  # engine modules a toolkit module itself imports
-    else:
-        todo.append(module)
-
-
-def _engine_imports(source: str, module: str | None, engine: Path
-                    ) -> list[tuple[str, set[str]]]:
-    """``(module, names)`` for each import of an engine module (names empty: whole module).
-
-    ``module`` is the importer's dotted name, None for a file outside the engine.
-    """
-    package = (module or "").split(".")[:-1]
-    if module is not None and _file(engine, module) == engine.joinpath(*module.split("."),
-                                                                       "__init__.py"):
-        package = module.split(".")
-    found: list[tuple[str, set[str]]] = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                if module is None:
+    def imports_of(self, source: str, module: str | None) -> list[tuple[str, set[str]]]:
+        """``(module, names)`` for each import of an engine module (names empty: the whole
+        module); ``module`` is the importer's dotted name, None for a file outside the engine."""
+        package = (module or "").split(".")[:-1]
+        path = self.file(module) if module is not None else None
+        if module is not None and path is not None and path.name == "__init__.py":
+            package = module.split(".")
+        found: list[tuple[str, set[str]]] = []
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                if node.level and module is not None:
+                    parts = package[:len(package) - (node.level - 1)]
+                    dotted = node.module or ""
+                elif not node.level and (node.module or "").split(".")[0] == PACKAGE:
+                    parts, dotted = [], (node.module or "").partition(".")[2]
+                else:
                     continue
-                parts = package[:len(package) - (node.level - 1)]
-            elif (node.module or "").split(".")[0] == PACKAGE:
-                parts = []
-            else:
-                continue
-            dotted = node.module or ""
-            if not node.level:
-                dotted = dotted.partition(".")[2]
-            base = ".".join([*parts, *filter(None, dotted.split("."))])
-            for alias in node.names:  # ``from pkg import module`` names a module
-                sub = f"{base}.{alias.name}" if base else alias.name
-                if _file(engine, sub) is not None:
-                    found.append((sub, set()))
-                elif base:
-                    found.append((base, {alias.name}))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                name = alias.name
-                if name.split(".")[0] == PACKAGE:
-                    found.append((name.partition(".")[2], set()))
-                elif module is not None:  # a sibling by plain name (the inside's own files)
-                    sibling = ".".join([*package, name])
-                    if _file(engine, sibling) is not None:
-                        found.append((sibling, set()))
-    return [(m, names) for m, names in found if m]
+                base = ".".join([*parts, *filter(None, dotted.split("."))])
+                for alias in node.names:  # ``from pkg import module`` names a module
+                    sub = f"{base}.{alias.name}" if base else alias.name
+                    if self.file(sub) is not None:
+                        found.append((sub, set()))
+                    elif base:
+                        found.append((base, {alias.name}))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == PACKAGE:
+                        found.append((alias.name.partition(".")[2], set()))
+                    elif module is not None:  # a sibling by plain name (the inside's own files)
+                        sibling = ".".join([*package, alias.name])
+                        if self.file(sibling) is not None:
+                            found.append((sibling, set()))
+        return [(m, names) for m, names in found if m]
 
 
 def _used_source(source: str, names: frozenset[str]) -> bytes:
