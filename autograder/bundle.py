@@ -25,6 +25,7 @@ import os
 import shlex
 import stat
 import tempfile
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,10 +113,14 @@ class Member:
 
 
 def engine_package(root: Path) -> list[Path]:
-    """Every file of the ``autograder`` package, its subpackages and data included
-    (no compiled caches)."""
-    return sorted(path for path in (root / "autograder").rglob("*")
-                  if path.is_file() and "__pycache__" not in path.parts)
+    """The ``autograder`` package as a wheel of it holds it: every module of every
+    subpackage and the data files ``pyproject.toml`` declares (``package-data``), nothing
+    else a checkout may hold (caches, editor files)."""
+    engine = root / "autograder"
+    with (root / "pyproject.toml").open("rb") as handle:
+        data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["autograder"]
+    found = {*engine.rglob("*.py"), *(path for pattern in data for path in engine.glob(pattern))}
+    return sorted(path for path in found if path.is_file() and "__pycache__" not in path.parts)
 
 
 def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,

@@ -22,9 +22,13 @@ from autograder.errors import UnknownAssignment
 from autograder.grading.catalog import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
-ENGINE = sorted(p.relative_to(PROJECT_ROOT).as_posix()
-                for p in (PROJECT_ROOT / "autograder").rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts)
+# every module, and the data files the engine opens (named here, not derived as bundle.py does)
+ENGINE = sorted([*(p.relative_to(PROJECT_ROOT).as_posix()
+                   for p in (PROJECT_ROOT / "autograder").rglob("*.py")
+                   if "__pycache__" not in p.parts),
+                 "autograder/grading/grading.ini",
+                 *(f"autograder/report/templates/{name}"
+                   for name in ("base.html", "index.html", "pair.html", "sort.js"))])
 EXPECTED = sorted([
     "README.md", "setup.sh", "run_autograder", "pyproject.toml", *ENGINE,
     "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
