@@ -185,7 +185,7 @@ def _info(ordered: list[_Attempt], graded: _Attempt | None, zone: tzinfo | None
 
 
 def _sortable(moment: datetime) -> float:
-    return moment.timestamp() if moment.tzinfo is not None else moment.replace().timestamp()
+    return moment.timestamp()  # a naive moment is read in the machine's zone, as before
 
 
 def _short(text: str) -> str:

@@ -29,7 +29,6 @@ PROJECT_ROOT = PACKAGE_DIR.parent
 # The engine's files that run inside the sandbox: this folder is bound read-only at SANDBOX_LIB
 # (its ``worker.py`` is the zygote; it imports the others as its siblings).
 INSIDE_DIR = PACKAGE_DIR / "inside"
-ENGINE_FILES = tuple(sorted(p.name for p in INSIDE_DIR.glob("*.py")))
 SANDBOX_HOME = "/home/student"
 SANDBOX_LIB = "/opt/autograder"
 UID_BASE = 61000

@@ -58,8 +58,10 @@ import nbformat
 import pytest
 
 from autograder.gradebook.results import SubmissionResult, TestOutcome
-from autograder.sandbox.launch import ENGINE_FILES, SANDBOX_LIB, UID_BASE
+from autograder.sandbox.launch import INSIDE_DIR, SANDBOX_LIB, UID_BASE
 
+# the engine's files the sandbox sees at SANDBOX_LIB (the folder autograder/inside, bound whole)
+ENGINE_FILES = tuple(sorted(p.name for p in INSIDE_DIR.glob("*.py")))
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
