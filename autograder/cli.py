@@ -29,7 +29,13 @@ from .bundle import build_bundle
 from .errors import AutograderError
 from .gradebook.lateness import load_deadlines
 from .gradebook.lateness import zone as load_zone
-from .gradebook.ledger import override_history, read_overrides
+from .gradebook.ledger import (
+    Override,
+    current,
+    override_history,
+    read_overrides,
+    without_submission,
+)
 from .gradebook.results import SubmissionResult
 from .gradebook.store import DB_NAME, Gradebook, Run, StoredResult
 from .gradebook.summary import print_summary
@@ -224,6 +230,8 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                     if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
         for student, note in id_notes[:MESSAGES]:
             console.print(f"  {student}: {note}", markup=False)
+    if overrides:
+        _warn_orphan_overrides(args, overrides, console)
     if deadlines is not None:
         found = {r.student_id for r in outcome.results}
         unknown = sorted(set(deadlines.extensions) - found)
@@ -246,6 +254,17 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     elif report is not None:
         console.print("report: ", Text(str(report)), sep="")
     return 1 if any(r.status == "error" for r in outcome.results) else 0
+
+
+def _warn_orphan_overrides(args: argparse.Namespace, overrides: list[Override],
+                           console: Console) -> None:
+    """An override row for an id with no grading is kept (``history`` shows it), and said."""
+    with Gradebook.open(args.out / DB_NAME, create=False) as book:
+        orphans = without_submission(book, args.assignment, overrides)
+    for student in orphans:
+        console.print(f"WARNING: {args.overrides}: {student} has no submission of "
+                      f"{args.assignment}; the regrade is stored (history shows it) but counts "
+                      "nowhere until a submission is graded (check the id)", markup=False)
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
@@ -292,12 +311,13 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 def _history(args: argparse.Namespace, console: Console) -> int:
     with Gradebook.open(args.out / DB_NAME, create=False) as book:
         gradings = book.history(args.assignment, args.student)
-        if not gradings:
+        regrades = override_history(book.connection, args.assignment, args.student)
+        if not gradings and not regrades:
             raise AutograderError(f"no grading of {args.student!r} for {args.assignment!r} "
                                   f"in {book.path}")
         runs = {run.id: run for run in book.runs(args.assignment)}
         reuses = {g.id: book.reused_in(g.id) for g in gradings}
-        regrades = override_history(book.connection, args.assignment, args.student)
+        shown = current(book, args.assignment).get(args.student)
     console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
                   f"{args.out / DB_NAME}", markup=False)
     previous: StoredResult | None = None
@@ -306,9 +326,17 @@ def _history(args: argparse.Namespace, console: Console) -> int:
         for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
             console.print(line, markup=False)
         previous = graded
+    if not gradings:
+        console.print("no grading: no submission of this student was graded; the regrades "
+                      "below count once one is", markup=False)
     for o in regrades:
         console.print(f"\nregrade {o.added_at}: {o.question} = {o.points:g} by {o.who}: {o.why}",
                       markup=False)
+    if regrades and shown is not None:
+        earned = shown.question_scores()
+        console.print(f"\nwith regrades: {shown.status} {shown.score:g}/{shown.max_score:g}  "
+                      + "  ".join(f"{q} {earned.get(q, 0.0):g}/{p:g}"
+                                  for q, p in shown.questions.items()), markup=False)
     return 0
 
 

@@ -174,11 +174,11 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         def record(result: SubmissionResult, sha256: str) -> None:
             result = sanitized(result)
             book.add_result(run_id, result, sha256)
-            export_student(adjustments.apply(result), assignment, out,
-                           show_test_names=show_test_names)
-            graded.append(result)
+            shown = adjustments.apply(result)  # what every output shows (ledger.current)
+            export_student(shown, assignment, out, show_test_names=show_test_names)
+            graded.append(shown)
             if on_result:
-                on_result(result)
+                on_result(shown)
 
         try:
             if cluster:
@@ -198,7 +198,8 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
                  f"reused: {len(plan.reused)}\nsandbox: {sandbox}\n"
                  f"test_names: {'shown' if show_test_names else 'hidden'}\n")
     return BatchOutcome(
-        results=[*graded, *(stored.result for stored in plan.reused)], seed=plan.seed,
+        results=[*graded, *(adjustments.apply(stored.result) for stored in plan.reused)],
+        seed=plan.seed,
         seconds=time.monotonic() - started, warning=bubblewrap_problem(),
         gradebook=out / "gradebook.csv", run_id=run_id,
         graded=tuple(r.student_id for r in graded),
@@ -213,8 +214,7 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
     ``already``: students whose files were written from their latest result in this run.
     """
     adjustments = ledger.Adjustments(book.connection, assignment.name)
-    latest = [adjustments.apply(stored.result)
-              for stored in book.latest(assignment.name).values()]
+    latest = list(ledger.current(book, assignment.name).values())
     for result in latest:
         if result.student_id not in already:
             export_student(result, assignment, out, show_test_names=show_test_names)

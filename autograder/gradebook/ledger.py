@@ -32,7 +32,7 @@ from ..errors import AutograderError
 from ..intake.submission import Submission
 from .lateness import Deadlines, late_days, read_csv_rows
 from .results import SubmissionResult, TestOutcome
-from .store import transaction
+from .store import Gradebook, transaction
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS submitted (
@@ -138,6 +138,23 @@ def override_history(connection: sqlite3.Connection, assignment: str,
     return [Override(*row) for row in rows]
 
 
+def current(book: Gradebook, assignment: str) -> dict[str, SubmissionResult]:
+    """The one truth per score: each student's latest result with the ledger applied.
+
+    Every output that shows a score (the terminal table, the report, gradebook.csv,
+    results.json, feedback, the Blackboard upload, ``history``) reads it here.
+    """
+    adjustments = Adjustments(book.connection, assignment)
+    return {student: adjustments.apply(stored.result)
+            for student, stored in book.latest(assignment).items()}
+
+
+def without_submission(book: Gradebook, assignment: str,
+                       overrides: Iterable[Override]) -> list[str]:
+    """The ids of ``overrides`` that have no grading of ``assignment`` (a typo, or absent)."""
+    graded = set(book.latest(assignment))
+    return sorted({o.student_id for o in overrides} - graded)
+
 
 def _key(override: Override | None) -> tuple[float, str, str] | None:
     return None if override is None else (override.points, override.who, override.why)
@@ -192,8 +209,11 @@ class Adjustments:
             notes.append(f"submitted {submitted.isoformat()}; deadline{extended} "
                          f"{deadline.isoformat()}: " +
                          (f"{late} day(s) late" if late else "on time"))
-        extra = {**result.extra, "submitted_at": submitted.isoformat() if submitted else "",
-                 "late_days": "" if late is None else late}
+        extra = {"submitted_at": "", "late_days": "", **result.extra}  # a record's own kept
+        if submitted is not None:
+            extra["submitted_at"] = submitted.isoformat()
+        if late is not None:
+            extra["late_days"] = late
         if student in self.info:  # TA-only (the TA log): receipts' name, comments, files
             extra["blackboard"] = self.info[student]
         return dataclasses.replace(result, tests=tuple(tests), notes=tuple(notes), extra=extra)

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..gradebook import ledger
 from ..gradebook.safe_ids import safe_ids
 from ..gradebook.store import DB_NAME, Gradebook
 from ..grading.catalog import Assignment
@@ -29,7 +30,7 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     """Write ``out/report/index.html`` (and its figures and pair pages); return its path."""
     assignment = Assignment.find(assignment_name)
     with Gradebook.open(out / DB_NAME, create=False) as book:
-        results = [stored.result for stored in book.latest(assignment.name).values()]
+        results = list(ledger.current(book, assignment.name).values())  # regrades applied
     codes: dict[str, dict[str, Code]] = {}
     pairs = []
     if submissions is None:
