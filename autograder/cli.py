@@ -34,6 +34,7 @@ from .gradebook.ledger import (
     current,
     override_history,
     read_overrides,
+    set_zone,
     without_submission,
 )
 from .gradebook.results import SubmissionResult
@@ -92,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--deadline", metavar="WHEN",
                        help="deadline, ISO 8601 (2026-10-01T23:59+09:00); gradebook.csv gets "
                             "submitted_at and late_days (kept for later runs)")
+    grade.add_argument("--grace", type=float, metavar="MINUTES",
+                       help="minutes after each deadline that still count as on time (0 late "
+                            "days); late days count from deadline + grace (kept with the "
+                            "deadline; needs --deadline)")
     grade.add_argument("--extensions", type=Path, metavar="CSV",
                        help="per-student deadlines: student_id,deadline (needs --deadline)")
     grade.add_argument("--timezone", metavar="ZONE",
@@ -203,9 +208,11 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
 
     deadlines, zone = None, None
     if args.deadline:
-        deadlines, zone = load_deadlines(args.deadline, args.extensions, args.timezone)
-    elif args.extensions:
-        raise AutograderError("--extensions needs --deadline")
+        deadlines, zone = load_deadlines(args.deadline, args.extensions, args.timezone,
+                                         args.grace)
+    elif args.extensions or args.grace is not None:
+        raise AutograderError(f"{'--extensions' if args.extensions else '--grace'} needs "
+                              "--deadline")
     elif args.timezone:
         zone = load_zone(args.timezone)
     overrides = None
@@ -224,6 +231,9 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
+    if args.timezone and not args.deadline:  # the zone times are shown in, kept
+        with Gradebook.open(args.out / DB_NAME, create=False) as book:
+            set_zone(book.connection, args.assignment, args.timezone)
     report = _write_report(args.assignment, args.out, args.submissions, console)
     if not args.quiet:
         id_notes = [(r.student_id, n) for r in outcome.results for n in r.notes

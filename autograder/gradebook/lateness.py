@@ -4,9 +4,10 @@
 ``--timezone Asia/Seoul``); ``--extensions FILE`` is a ``student_id,deadline``
 CSV (a deadline without an offset is in the deadline's zone). Blackboard's
 times are the server's local time: read in ``--timezone`` if given, else in the
-deadline's zone. ``late_days`` = whole days after the student's deadline,
-rounded up (one second late is one day); 0 when on time; None when the
-submission time is unknown.
+deadline's zone. ``--grace MINUTES`` moves every deadline (extensions too) by
+that much. ``late_days`` = whole days after the student's deadline plus the
+grace, rounded up (one second past it is one day); 0 when on time or within the
+grace; None when the submission time is unknown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ DAY = timedelta(days=1)
 class Deadlines:
     default: datetime
     extensions: dict[str, datetime] = field(default_factory=dict)
+    grace: timedelta = timedelta(0)
+    zone_name: str = ""  # --timezone, the course's zone for times shown (else the deadline's)
 
     def for_student(self, student_id: str) -> datetime:
         return self.extensions.get(student_id, self.default)
@@ -55,9 +58,11 @@ def parse_moment(text: str, default_zone: tzinfo | None, what: str) -> datetime:
     return moment
 
 
-def load_deadlines(deadline: str, extensions: Path | None,
-                   timezone_name: str | None) -> tuple[Deadlines, tzinfo]:
+def load_deadlines(deadline: str, extensions: Path | None, timezone_name: str | None,
+                   grace_minutes: float | None = None) -> tuple[Deadlines, tzinfo]:
     """The deadlines and the server's zone (for Blackboard's local times)."""
+    if grace_minutes is not None and not 0 <= grace_minutes <= 7 * 24 * 60:
+        raise AutograderError(f"--grace {grace_minutes:g}: minutes from 0 to a week (10080)")
     named = zone(timezone_name) if timezone_name else None
     default = parse_moment(deadline, named, "--deadline")
     server = named or default.tzinfo
@@ -65,7 +70,8 @@ def load_deadlines(deadline: str, extensions: Path | None,
     found: dict[str, datetime] = {}
     if extensions is not None:
         found = read_extensions(extensions, default.tzinfo)
-    return Deadlines(default, found), server
+    grace = timedelta(minutes=grace_minutes or 0)
+    return Deadlines(default, found, grace, timezone_name or ""), server
 
 
 def read_csv_rows(path: Path) -> list[list[str]]:
@@ -97,10 +103,36 @@ def read_extensions(path: Path, default_zone: tzinfo | None) -> dict[str, dateti
     return found
 
 
-def late_days(submitted: datetime | None, deadline: datetime | None) -> int | None:
+def late_days(submitted: datetime | None, deadline: datetime | None,
+              grace: timedelta = timedelta(0)) -> int | None:
     if submitted is None or deadline is None:
         return None
     if submitted.tzinfo is None:
         submitted = submitted.replace(tzinfo=deadline.tzinfo)
-    late = submitted - deadline
+    late = submitted - deadline - grace
     return 0 if late <= timedelta(0) else math.ceil(late / DAY)
+
+
+def zone_of(name: str, fallback: datetime | None) -> tzinfo | None:
+    """The course's zone: a stored ``--timezone`` name, else the deadline's own offset."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return fallback.tzinfo if fallback is not None else None
+
+
+def shown(moment: datetime | str | None, course_zone: tzinfo | None) -> str:
+    """A time as the course reads it: in its zone, to the second ("" when unknown)."""
+    if isinstance(moment, str):
+        text = moment
+        try:
+            moment = datetime.fromisoformat(text) if text else None
+        except ValueError:
+            return text
+    if moment is None:
+        return ""
+    if course_zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(course_zone)
+    return moment.isoformat(sep=" ", timespec="seconds")

@@ -6,7 +6,8 @@ never lost on a later run:
 
 * ``submitted``: when each student's graded attempt was handed in (from intake);
 * ``deadlines``: the assignment's deadline and per-student extensions (the last
-  ``--deadline``/``--extensions`` given);
+  ``--deadline``/``--extensions`` given); ``deadline_rules``: the ``--grace`` given
+  with that deadline and the course's zone (``--timezone``, else the deadline's);
 * ``overrides``: ``student_id,question,points,who,why`` rows (a regrade granted),
   appended with a time; the latest per student and question wins.
 
@@ -25,12 +26,12 @@ import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import AutograderError
 from ..intake.submission import Submission
-from .lateness import Deadlines, late_days, read_csv_rows
+from .lateness import Deadlines, late_days, read_csv_rows, shown, zone_of
 from .results import SubmissionResult, TestOutcome
 from .store import Gradebook, transaction
 
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS submitted (
 CREATE TABLE IF NOT EXISTS deadlines (
     assignment TEXT NOT NULL, student_id TEXT NOT NULL, deadline TEXT NOT NULL,
     PRIMARY KEY (assignment, student_id));
+CREATE TABLE IF NOT EXISTS deadline_rules (
+    assignment TEXT PRIMARY KEY, grace_seconds REAL NOT NULL, zone TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS overrides (
     id INTEGER PRIMARY KEY, assignment TEXT NOT NULL, student_id TEXT NOT NULL,
     question TEXT NOT NULL, points REAL NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL,
@@ -82,6 +85,18 @@ def set_deadlines(connection: sqlite3.Connection, assignment: str, deadlines: De
         connection.executemany("INSERT INTO deadlines VALUES (?, ?, ?)",
                                [(assignment, student, moment.isoformat())
                                 for student, moment in rows])
+        connection.execute("INSERT OR REPLACE INTO deadline_rules VALUES (?, ?, ?)",
+                           (assignment, deadlines.grace.total_seconds(), deadlines.zone_name))
+
+
+def set_zone(connection: sqlite3.Connection, assignment: str, zone_name: str) -> None:
+    """``--timezone`` without ``--deadline``: the zone times are shown in (grace kept)."""
+    ensure(connection)
+    with transaction(connection):
+        connection.execute("INSERT OR IGNORE INTO deadline_rules VALUES (?, 0, '')",
+                           (assignment,))
+        connection.execute("UPDATE deadline_rules SET zone = ? WHERE assignment = ?",
+                           (zone_name, assignment))
 
 
 def read_overrides(path: Path, questions: dict[str, float]) -> list[Override]:
@@ -177,6 +192,10 @@ class Adjustments:
         rows = connection.execute("SELECT student_id, deadline FROM deadlines "
                                   "WHERE assignment = ?", (assignment,))
         self.deadlines = {row[0]: datetime.fromisoformat(row[1]) for row in rows}
+        rule = connection.execute("SELECT grace_seconds, zone FROM deadline_rules "
+                                  "WHERE assignment = ?", (assignment,)).fetchone()
+        self.grace = timedelta(seconds=rule[0] if rule else 0)
+        self.zone = zone_of(rule[1] if rule else "", self.deadlines.get(""))
         submitted = connection.execute("SELECT student_id, submitted_at, info FROM submitted "
                                        "WHERE assignment = ?", (assignment,)).fetchall()
         self.submitted = {row[0]: datetime.fromisoformat(row[1]) for row in submitted if row[1]}
@@ -203,11 +222,13 @@ class Adjustments:
                          f"{override.points:g} point(s)")
         submitted = self.submitted.get(student)
         deadline = self.deadlines.get(student, self.deadlines.get(""))
-        late = late_days(submitted, deadline)
+        late = late_days(submitted, deadline, self.grace)
         if submitted is not None and deadline is not None:
             extended = " (extended)" if student in self.deadlines else ""
-            notes.append(f"submitted {submitted.isoformat()}; deadline{extended} "
-                         f"{deadline.isoformat()}: " +
+            grace = (f" + {self.grace.total_seconds() / 60:g} min grace" if self.grace
+                     else "")
+            notes.append(f"submitted {shown(submitted, self.zone)}; deadline{extended} "
+                         f"{shown(deadline, self.zone)}{grace}: " +
                          (f"{late} day(s) late" if late else "on time"))
         extra = {"submitted_at": "", "late_days": "", **result.extra}  # a record's own kept
         if submitted is not None:

@@ -121,3 +121,29 @@ def test_bad_override_rows_name_the_line(tmp_path, line, message):
     path.write_text(f"student_id,question,points,who,why\n{line}\n")
     with pytest.raises(AutograderError, match=rf"o.csv:2: .*{message}"):
         read_overrides(path, {"softmax": 10.0})
+
+
+@pytest.mark.parametrize(("submitted", "days"), [
+    (datetime(2026, 9, 23, 23, 59, 59, tzinfo=KST), 0),  # within 10 minutes' grace
+    (datetime(2026, 9, 24, 0, 9, tzinfo=KST), 0),
+    (datetime(2026, 9, 24, 0, 9, 1, tzinfo=KST), 1),
+    (datetime(2026, 9, 25, 0, 9, tzinfo=KST), 1),  # late days count from deadline + grace
+])
+def test_grace_minutes_move_the_deadline(submitted, days):
+    deadline = datetime(2026, 9, 23, 23, 59, tzinfo=KST)
+    assert late_days(submitted, deadline, timedelta(minutes=10)) == days
+
+
+def test_grace_is_stored_like_the_deadline(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    bb(src, "just_after", "2026-09-23-23-59-59", "Wednesday, September 23, 2026 11:59:59 PM KST")
+    assert main(["grade", "hw1", str(src), "--out", str(out), "--quiet",
+                 "--deadline", "2026-09-23T23:59+09:00", "--grace", "5"]) == 0
+    assert rows(out)["just_after"]["late_days"] == "0"
+    assert main(["grade", "hw1", str(src), "--out", str(out), "--quiet"]) == 0  # kept
+    assert rows(out)["just_after"]["late_days"] == "0"
+    assert main(["grade", "hw1", str(src), "--out", str(out), "--quiet",
+                 "--deadline", "2026-09-23T23:59+09:00"]) == 0  # a new deadline, no grace
+    assert rows(out)["just_after"]["late_days"] == "1"
+    assert main(["grade", "hw1", str(src), "--out", str(out), "--quiet", "--grace", "5"]) == 2
