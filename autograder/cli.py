@@ -34,6 +34,7 @@ from .gradebook.ledger import (
     current,
     override_history,
     read_overrides,
+    set_source,
     set_zone,
     without_submission,
 )
@@ -144,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, required=True,
                         help="the output folder the grade command wrote (holds gradebook.sqlite)")
     report.add_argument("--submissions", type=Path, default=None,
-                        help="folder or .zip of the submitted notebooks, to compare their code")
+                        help="folder or .zip of the submitted notebooks, to compare their code "
+                             "(default: where the last grade of ASSIGNMENT into OUT read them)")
     return parser
 
 
@@ -231,8 +233,9 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
         return 130
-    if args.timezone and not args.deadline:  # the zone times are shown in, kept
-        with Gradebook.open(args.out / DB_NAME, create=False) as book:
+    with Gradebook.open(args.out / DB_NAME, create=False) as book:
+        set_source(book.connection, args.assignment, args.submissions)  # for `report`
+        if args.timezone and not args.deadline:  # the zone times are shown in, kept
             set_zone(book.connection, args.assignment, args.timezone)
     report = _write_report(args.assignment, args.out, args.submissions, console)
     if not args.quiet:

@@ -8,6 +8,8 @@ never lost on a later run:
 * ``deadlines``: the assignment's deadline and per-student extensions (the last
   ``--deadline``/``--extensions`` given); ``deadline_rules``: the ``--grace`` given
   with that deadline and the course's zone (``--timezone``, else the deadline's);
+* ``sources``: where the last ``grade`` read the submissions (``report`` reads them
+  there again to compare code);
 * ``overrides``: ``student_id,question,points,who,why`` rows (a regrade granted),
   appended with a time; the latest per student and question wins.
 
@@ -44,6 +46,8 @@ CREATE TABLE IF NOT EXISTS deadlines (
     PRIMARY KEY (assignment, student_id));
 CREATE TABLE IF NOT EXISTS deadline_rules (
     assignment TEXT PRIMARY KEY, grace_seconds REAL NOT NULL, zone TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    assignment TEXT PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS overrides (
     id INTEGER PRIMARY KEY, assignment TEXT NOT NULL, student_id TEXT NOT NULL,
     question TEXT NOT NULL, points REAL NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL,
@@ -87,6 +91,21 @@ def set_deadlines(connection: sqlite3.Connection, assignment: str, deadlines: De
                                 for student, moment in rows])
         connection.execute("INSERT OR REPLACE INTO deadline_rules VALUES (?, ?, ?)",
                            (assignment, deadlines.grace.total_seconds(), deadlines.zone_name))
+
+
+def set_source(connection: sqlite3.Connection, assignment: str, path: Path) -> None:
+    ensure(connection)
+    with transaction(connection):
+        connection.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)",
+                           (assignment, str(path.resolve())))
+
+
+def source(connection: sqlite3.Connection, assignment: str) -> Path | None:
+    """The folder or zip the last ``grade`` of ``assignment`` read (absolute), if any."""
+    ensure(connection)
+    row = connection.execute("SELECT path FROM sources WHERE assignment = ?",
+                             (assignment,)).fetchone()
+    return Path(row[0]) if row else None
 
 
 def set_zone(connection: sqlite3.Connection, assignment: str, zone_name: str) -> None:

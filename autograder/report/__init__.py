@@ -31,17 +31,23 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     assignment = Assignment.find(assignment_name)
     with Gradebook.open(out / DB_NAME, create=False) as book:
         results = list(ledger.current(book, assignment.name).values())  # regrades applied
+        remembered = ledger.source(book.connection, assignment.name)
     codes: dict[str, dict[str, Code]] = {}
     pairs = []
+    if submissions is None and remembered is not None and remembered.exists():
+        submissions = remembered  # where the last `grade` read them
     if submissions is None:
-        note = ("Similarity was not computed: run `python -m autograder report "
+        gone = (f"The submissions the last grade read ({remembered}) are gone. "
+                if remembered is not None else "")
+        note = (f"{gone}Similarity was not computed: run `python -m autograder report "
                 f"{assignment.name} --out OUT --submissions FOLDER_OR_ZIP` (grade does).")
     else:
         started = time.monotonic()
         wanted = {r.student_id for r in results if r.status in COMPARED}
         codes, skeleton = compare_inputs(assignment, submissions, wanted)
         pairs = similar_pairs(codes, skeleton)
-        note = (f"Code of {len(codes)} notebook(s) compared per question in "
+        note = (f"Code of {len(codes)} notebook(s) (read from {submissions}) compared per "
+                f"question in "
                 f"{time.monotonic() - started:.1f} s; the skeleton's code and code that more "
                 f"than a fifth of the class shares are ignored, and so are names and layout. "
                 f"Pairs at {report_data.SIMILAR:.0%} or more need a person.")

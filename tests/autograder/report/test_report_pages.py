@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from report_site import HOSTILE, REPO
+from report_site import HOSTILE, REPO, build_site
 
 from autograder.report.html import SCRIPT
 
@@ -118,3 +118,30 @@ def test_code_is_compared_under_the_ids_grading_used(tmp_path):
     codes, _ = compare_inputs(Assignment.find("hw1"), tmp_path, ids)
     assert sorted(codes) == sorted(ids)
     assert codes[renamed]["neural_network"].prints == codes["plain"]["neural_network"].prints
+
+
+def test_report_rebuilt_without_submissions_keeps_the_similarity_section(tmp_path):
+    """`report --out OUT` reads the submissions where the last `grade` read them."""
+    from autograder.cli import main
+    from autograder.gradebook.store import DB_NAME, Gradebook
+
+    out, index = build_site(tmp_path / "site")
+    source = out.parent / "submissions"
+    before = index.read_text().replace("\n", "")
+    assert "copy_a</td><td>copy_b" in before
+    # what `grade` keeps: grade the same folder into a scratch OUT, then read its ledger
+    scratch = tmp_path / "scratch"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "x.ipynb").write_text("{ not a notebook")
+    assert main(["grade", "hw1", str(tmp_path / "plain"), "--out", str(scratch), "--quiet"]) == 0
+    with Gradebook.open(scratch / DB_NAME, create=False) as book:
+        from autograder.gradebook import ledger
+        assert ledger.source(book.connection, "hw1") == (tmp_path / "plain").resolve()
+        with Gradebook.open(out / DB_NAME, create=False) as target:
+            ledger.set_source(target.connection, "hw1", source)
+    done = run("report", "hw1", "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = index.read_text().replace("\n", "")
+    assert "Similarity was not computed" not in after
+    assert "copy_a</td><td>copy_b" in after
+    assert f"read from {source}" in after
