@@ -27,6 +27,7 @@ from rich.text import Text
 from .batch.run import BatchOutcome, grade_all
 from .bundle import build_bundle
 from .errors import AutograderError
+from .gradebook import ledger
 from .gradebook.lateness import load_deadlines
 from .gradebook.lateness import zone as load_zone
 from .gradebook.ledger import (
@@ -112,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "assignment (without it, a new column)")
     grade.add_argument("--blackboard-column", metavar="NAME",
                        help="the Grade Center column of this assignment (default: the one "
-                            "named like the assignment)")
+                            "named like the receipts' Assignment: title, else like the "
+                            "assignment)")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
         description="Show each stored grading of a student (score, per-question points, seed, "
@@ -217,6 +219,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                               "--deadline")
     elif args.timezone:
         zone = load_zone(args.timezone)
+    if args.blackboard_grade_center is not None:  # read and checked before grading
+        from .gradebook.lms import check_grade_center  # only here: it reads course.gradecenter
+
+        check_grade_center(args.blackboard_grade_center)
     overrides = None
     if args.overrides:
         overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
@@ -254,9 +260,12 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if args.blackboard_grade_center is not None:
         from .gradebook.lms import write_assignment_upload  # only here: it reads course.gradecenter
 
+        with Gradebook.open(args.out / DB_NAME, create=False) as book:
+            receipts = ledger.Adjustments(book.connection, args.assignment).info.values()
+        titles = [str(info.get("assignment", "")) for info in receipts]  # receipts' Assignment:
         upload, skipped = write_assignment_upload(args.out, args.assignment,
                                                   args.blackboard_grade_center,
-                                                  args.blackboard_column)
+                                                  args.blackboard_column, titles)
         console.print(f"wrote {upload} (Blackboard: Grade Center > Work Offline > Upload)",
                       markup=False)
         if skipped:

@@ -4,8 +4,12 @@ Built from ``OUT/gradebook.csv`` (overrides applied) and the Grade Center file
 the instructor downloaded (``course.gradecenter`` knows its format): the
 download's identifying columns, then the assignment's column with its exact
 header (``HW1 [Total Pts: 100 Score] |123456``), so uploading updates that
-column. Scores are scaled to the column's points when they differ from the
-assignment's maximum. Without a column of that name, a new one
+column (Blackboard matches columns by the id after ``|``; a header without one
+creates a new column). The column: ``--blackboard-column`` if given, else the one
+named like the assignment's Blackboard title (the receipts' ``Assignment:``
+line, e.g. ``HW1_Perceptrons``), else the one named like the assignment
+(``hw1``). Scores are scaled to the column's points when they differ from the
+assignment's maximum. Only when no column matches, a new one
 ``<assignment> [Total Pts: <max> Score]``. Lateness is not applied here (the
 course policy decides it).
 """
@@ -13,10 +17,13 @@ course policy decides it).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
 from course.gradecenter import (
+    Column,
+    GradeCenter,
     GradeCenterError,
     identifying,
     new_column_header,
@@ -28,14 +35,34 @@ from course.gradecenter import (
 from ..errors import AutograderError
 
 
-def write_assignment_upload(out: Path, assignment: str, grade_center_file: Path,
-                            column: str | None = None) -> tuple[Path, list[str]]:
-    """Write the upload; return its path and the ids not in the Grade Center (skipped)."""
+def check_grade_center(grade_center_file: Path) -> GradeCenter:
+    """Read the Grade Center file (before grading: a wrong file stops the run at once)."""
     try:
-        center = read_grade_center(grade_center_file)
-        target = center.find(column or assignment)
+        return read_grade_center(grade_center_file)
+    except GradeCenterError as exc:
+        raise AutograderError(f"--blackboard-grade-center: {exc}") from None
+
+
+def target_column(center: GradeCenter, assignment: str, column: str | None,
+                  titles: Iterable[str] = ()) -> Column | None:
+    """The column to update: ``column``, else a Blackboard title's, else the assignment's."""
+    names = [column] if column else [*dict.fromkeys(t for t in titles if t), assignment]
+    try:
+        for name in names:
+            found = center.find(name)
+            if found is not None:
+                return found
     except GradeCenterError as exc:
         raise AutograderError(str(exc)) from None
+    return None
+
+
+def write_assignment_upload(out: Path, assignment: str, grade_center_file: Path,
+                            column: str | None = None,
+                            titles: Iterable[str] = ()) -> tuple[Path, list[str]]:
+    """Write the upload; return its path and the ids not in the Grade Center (skipped)."""
+    center = check_grade_center(grade_center_file)
+    target = target_column(center, assignment, column, titles)
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
         book = list(csv.DictReader(handle))
     maximum = Fraction(book[0]["max_score"]) if book else Fraction(100)

@@ -174,6 +174,7 @@ def _info(ordered: list[_Attempt], graded: _Attempt | None, zone: tzinfo | None
     return {
         "name": next((r.name for r in reversed(receipts) if r.name), ""),
         "username": next((r.username for r in reversed(receipts) if r.username), ""),
+        "assignment": next((r.assignment for r in reversed(receipts) if r.assignment), ""),
         "attempts": [{
             "stamp": a.stamp, "submitted_at": a.moment(zone).isoformat(),
             "graded": a is graded,

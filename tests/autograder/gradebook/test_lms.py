@@ -73,3 +73,50 @@ def test_gradescope_formats_and_execution_time():
     data = result.to_gradescope()
     assert data["execution_time"] == 3 and data["output_format"] == "text"
     assert data["tests"][0]["name_format"] == "md" and data["tests"][0]["output_format"] == "md"
+
+
+def test_the_column_named_like_the_blackboard_title_is_updated_and_scaled(tmp_path):
+    center, out = tmp_path / "gc.csv", tmp_path / "out"
+    header = [*GRADE_CENTER_HEADER[:6], "HW1_Perceptrons [Total Pts: 10 Score] |1563210",
+              "Midterm [Total Pts: 50 Score] |123457"]
+    rows = [[*row[:6], "", ""] for row in GRADE_CENTER_ROWS]
+    center.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in [header, *rows]) + "\n",
+                      encoding="utf-8")
+    gradebook(out)
+    path, _ = write_assignment_upload(out, "hw1", center, titles=["HW1_Perceptrons"])
+    got = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert got[0][-1] == "HW1_Perceptrons [Total Pts: 10 Score] |1563210"  # updated, no new one
+    assert [r[-1] for r in got[1:]] == ["8.50", "7.05"]
+    assert len(got[0]) == 5  # 85/100 and 70.5/100 of 10 points
+    # --blackboard-column still wins over the title
+    path, _ = write_assignment_upload(out, "hw1", center, "Midterm", titles=["HW1_Perceptrons"])
+    assert next(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[-1] == \
+        "Midterm [Total Pts: 50 Score] |123457"
+
+
+def test_grade_finds_the_column_from_the_receipts_and_checks_the_file_first(tmp_path, capsys):
+    from tests_support_bb import receipt_download
+
+    from autograder.cli import main
+
+    src, out, center = tmp_path / "in", tmp_path / "out", tmp_path / "gc.csv"
+    receipt_download(src, "kim_mj", title="HW1_Perceptrons")
+    header = [*GRADE_CENTER_HEADER[:6], "HW1_Perceptrons [Total Pts: 10 Score] |1563210"]
+    rows = [[*row[:6], ""] for row in GRADE_CENTER_ROWS]
+    center.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in [header, *rows]) + "\n",
+                      encoding="utf-8")
+    assert main(["grade", "hw1", str(src), "--out", str(out), "--quiet",
+                 "--blackboard-grade-center", str(center)]) == 0
+    upload = list(csv.reader(io.StringIO((out / "blackboard_upload.csv").read_text("utf-8"))))
+    assert upload[0][-1] == "HW1_Perceptrons [Total Pts: 10 Score] |1563210"
+    assert len(upload[0]) == 5
+    capsys.readouterr()
+    # a wrong path is an error before anything is graded
+    assert main(["grade", "hw1", str(src), "--out", str(tmp_path / "other"), "--quiet",
+                 "--blackboard-grade-center", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().out
+    assert not (tmp_path / "other" / "gradebook.sqlite").exists()
+    center.write_text("not,a,grade,center\n1,2,3,4\n", encoding="utf-8")
+    assert main(["grade", "hw1", str(src), "--out", str(tmp_path / "third"), "--quiet",
+                 "--blackboard-grade-center", str(center)]) == 2
+    assert not (tmp_path / "third" / "gradebook.sqlite").exists()
