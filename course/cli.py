@@ -44,9 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--scores", type=Path, help="scores.csv: student_id then one column per score"
     )
     command.add_argument(
-        "--quizzes", type=Path, help="quizzes.csv: student_id then one column per quiz"
+        "--quizzes", type=Path, help="quizzes.csv: student_id then one column per quiz (a blank cell: 0)"
     )
-    command.add_argument("--attendance", type=Path, help="attendance.csv: student_id,absences")
+    command.add_argument(
+        "--attendance",
+        type=Path,
+        help="attendance.csv: student_id,absences, or the per-class sheet student_id,<class 1>,"
+        "<class 2>,... with P (present), A (absent), E (excused), L (late: present unless the "
+        "policy's lates_per_absence says otherwise)",
+    )
     command.add_argument(
         "--late-days",
         type=Path,

@@ -123,17 +123,22 @@ class Component:
 class Attendance:
     """``deduction_per_absence`` points (of 100) off per missed class.
 
-    With ``max_absences`` set, a student with *more* absences gets F.
+    With ``max_absences`` set, a student with *more* absences gets F. In a
+    per-class attendance sheet, ``L`` (late) is present unless
+    ``lates_per_absence`` is set: then every that many lates count one absence.
     """
 
     deduction_per_absence: Fraction
     max_absences: int | None = None
+    lates_per_absence: int = 0
 
     def __post_init__(self) -> None:
         if self.deduction_per_absence < 0:
             raise PolicyValueError("deduction_per_absence", "must be >= 0")
         if self.max_absences is not None and self.max_absences < 0:
             raise PolicyValueError("max_absences", "must be >= 0")
+        if self.lates_per_absence < 0:
+            raise PolicyValueError("lates_per_absence", "must be >= 0 (0: lates never count)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ The schema (every key is checked; an unknown key is an error)::
     source = "homework" | "scores" | "quizzes"
     max_points = 100                        # scores: of the column; quizzes: of each quiz
     column = "midterm"                      # scores only; defaults to the component name
-    missing = "error" | "zero"              # default: "zero" for homework, else "error"
+    missing = "error" | "zero"              # default: "zero" for homework and quizzes
+                                            #   (a blank quiz cell: absent, 0), else "error"
     drop_lowest = 0                         # quizzes or homework
     late_penalty_per_day = 0                # homework only, percentage points per late day
     max_late_days = 3                       # homework only: later than this scores 0
@@ -20,6 +21,8 @@ The schema (every key is checked; an unknown key is an error)::
     [attendance]                            # optional
     deduction_per_absence = 0.5             # points of 100 per missed class
     max_absences = 6                        # optional: more absences than this -> F
+    lates_per_absence = 3                   # optional: per-class sheets' L cells, every 3
+                                            #   count one absence (default 0: L is present)
 
     [letters.cutoffs]                       # optional; default A+ 95 ... D0 60, best first
     "A+" = 95
@@ -75,7 +78,7 @@ _COMPONENT_KEYS = (
     "weight", "source", "max_points", "column", "missing", "drop_lowest", "late_penalty_per_day",
     "max_late_days", "assignments", "rubric",
 )  # fmt: skip
-_ATTENDANCE_KEYS = ("deduction_per_absence", "max_absences")
+_ATTENDANCE_KEYS = ("deduction_per_absence", "max_absences", "lates_per_absence")
 _LETTERS_KEYS = ("cutoffs", "quota")
 
 
@@ -139,7 +142,7 @@ def _component(components: _Table, name: str) -> Component:
     table = components.required(name, components.table(name, _COMPONENT_KEYS))
     weight = table.required("weight", table.number("weight"))
     source = _choice(table, "source", Source, None)
-    default_missing = Missing.ZERO if source is Source.HOMEWORK else Missing.ERROR
+    default_missing = Missing.ZERO if source in (Source.HOMEWORK, Source.QUIZZES) else Missing.ERROR
     missing = _choice(table, "missing", Missing, default_missing)
     column = table.string("column")
     if column is None and source is Source.SCORES:
@@ -179,8 +182,9 @@ def _attendance(table: _Table | None) -> Attendance | None:
         return None
     deduction = table.required("deduction_per_absence", table.number("deduction_per_absence"))
     max_absences = table.integer("max_absences")
+    lates = table.integer("lates_per_absence")
     try:
-        return Attendance(deduction, max_absences)
+        return Attendance(deduction, max_absences, lates or 0)
     except PolicyValueError as error:
         raise error.in_table(table.path) from None
 
