@@ -28,19 +28,18 @@ from .batch.run import BatchOutcome, grade_all
 from .bundle import build_bundle
 from .errors import AutograderError
 from .gradebook import ledger
+from .gradebook.history import history_lines
 from .gradebook.lateness import load_deadlines
 from .gradebook.lateness import zone as load_zone
 from .gradebook.ledger import (
     Override,
-    current,
-    override_history,
     read_overrides,
     set_source,
     set_zone,
     without_submission,
 )
 from .gradebook.results import SubmissionResult
-from .gradebook.store import DB_NAME, Gradebook, Run, StoredResult
+from .gradebook.store import DB_NAME, Gradebook
 from .gradebook.summary import print_summary
 from .grading.catalog import Assignment
 from .intake.ids import CLASH_NOTE, ID_NOTE
@@ -331,81 +330,6 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 
 
 def _history(args: argparse.Namespace, console: Console) -> int:
-    with Gradebook.open(args.out / DB_NAME, create=False) as book:
-        gradings = book.history(args.assignment, args.student)
-        regrades = override_history(book.connection, args.assignment, args.student)
-        if not gradings and not regrades:
-            raise AutograderError(f"no grading of {args.student!r} for {args.assignment!r} "
-                                  f"in {book.path}")
-        runs = {run.id: run for run in book.runs(args.assignment)}
-        reuses = {g.id: book.reused_in(g.id) for g in gradings}
-        shown = current(book, args.assignment).get(args.student)
-    console.print(f"{args.assignment}, student {args.student}: {len(gradings)} grading(s) in "
-                  f"{args.out / DB_NAME}", markup=False)
-    previous: StoredResult | None = None
-    for number, graded in enumerate(gradings, 1):
-        console.print("", markup=False)
-        for line in _describe(number, graded, runs[graded.run_id], reuses[graded.id], previous):
-            console.print(line, markup=False)
-        previous = graded
-    if not gradings:
-        console.print("no grading: no submission of this student was graded; the regrades "
-                      "below count once one is", markup=False)
-    for o in regrades:
-        console.print(f"\nregrade {o.added_at}: {o.question} = {o.points:g} by {o.who}: {o.why}",
-                      markup=False)
-    if regrades and shown is not None:
-        earned = shown.question_scores()
-        console.print(f"\nwith regrades: {shown.status} {shown.score:g}/{shown.max_score:g}  "
-                      + "  ".join(f"{q} {earned.get(q, 0.0):g}/{p:g}"
-                                  for q, p in shown.questions.items()), markup=False)
+    for line in history_lines(args.out / DB_NAME, args.assignment, args.student):
+        console.print(line, markup=False)
     return 0
-
-
-def _describe(number: int, graded: StoredResult, run: Run, reused_in: list[int],
-              previous: StoredResult | None) -> list[str]:
-    r = graded.result
-    earned = r.question_scores()
-    resumes = f", resumes run {run.resumes}" if run.resumes else ""
-    lines = [(f"#{number}  run {run.id} ({run.status}{resumes})  graded {graded.graded_at}  "
-             f"{r.status}  {r.score:g}/{r.max_score:g}"),
-             (f"    seed {r.seed}  grader {r.grader_version}  submission "
-             f"{graded.submission_sha256[:12] or '(none)'}  source {r.source or '(none)'}"),
-             "    " + "  ".join(f"{q} {earned.get(q, 0.0):g}/{points:g}"
-                                for q, points in r.questions.items())]
-    if r.message:
-        lines.append(f"    message: {r.message}")
-    if reused_in:
-        lines.append(f"    reused unchanged by run(s) {', '.join(map(str, reused_in))}")
-    if previous is not None:
-        lines += [f"    {line}" for line in _changes(previous, graded)]
-    return lines
-
-
-def _changes(before: StoredResult, after: StoredResult) -> list[str]:
-    """What differs between two gradings: inputs (submission, grader, seed), then outcomes."""
-    old, new = before.result, after.result
-    inputs = [_changed("submission", before.submission_sha256[:12], after.submission_sha256[:12]),
-              _changed("grader", old.grader_version, new.grader_version),
-              _changed("seed", str(old.seed), str(new.seed))]
-    lines = ["changed since the previous grading: " + "; ".join(inputs)]
-    if old.status != new.status or old.score != new.score:
-        lines.append(f"score {old.status} {old.score:g} -> {new.status} {new.score:g}")
-    before_tests = {(t.question, t.name): t for t in old.tests}
-    after_tests = {(t.question, t.name): t for t in new.tests}
-    for key, test in after_tests.items():
-        earlier = before_tests.get(key)
-        if earlier is None:
-            lines.append(f"new test {key[0]}: {key[1]}: {'passed' if test.passed else 'failed'}")
-        elif earlier.passed != test.passed:
-            why = f" ({test.feedback})" if test.feedback and not test.passed else ""
-            lines.append(f"flipped {key[0]}: {key[1]}: "
-                         f"{'failed -> passed' if test.passed else 'passed -> failed'}{why}")
-    lines += [f"test gone {q}: {name}" for q, name in before_tests.keys() - after_tests.keys()]
-    if len(lines) == 1 and old.status == new.status:
-        lines.append("no test changed")
-    return lines
-
-
-def _changed(label: str, old: str, new: str) -> str:
-    return f"{label} unchanged" if old == new else f"{label} changed ({old} -> {new})"

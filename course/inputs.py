@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from course.attendance import load_attendance
 from course.csvtable import CsvTable, Problems, Row, parse_count, parse_number, read_csv
 from course.errors import InputErrors, InputProblem
 from course.policy import Missing, Policy, Source
@@ -102,7 +103,7 @@ def load_inputs(
     score_cells = _load_scores(policy, scores, ids, problems) if scores else {}
     quiz_names, quiz_cells = _load_quizzes(policy, quizzes, ids, problems) if quizzes else ((), {})
     lates = policy.attendance.lates_per_absence if policy.attendance else 0
-    absences = _load_attendance(attendance, ids, problems, lates) if attendance else {}
+    absences = load_attendance(attendance, ids, problems, lates) if attendance else {}
     late = _load_late_days(late_days, gradebooks, ids, problems) if late_days else {}
     _check_homework(policy, gradebooks, rubrics, problems)
     rubric_cells = {
@@ -342,54 +343,6 @@ def _load_quizzes(
         for student_id, row in rows.items()
     }
     return names, quizzes
-
-
-def _load_attendance(
-    path: Path, roster: list[str] | None, problems: Problems, lates_per_absence: int = 0
-) -> dict[str, int]:
-    """``student_id,absences``, or a per-class sheet ``student_id,<class>,...`` of
-    ``ATTENDANCE_MARKS``: absences = A cells (+ L cells // ``lates_per_absence`` if set)."""
-    table = read_csv(path, problems)
-    if table is None or not table.require(problems, ("student_id",)):
-        return {}
-    classes = [c for c in table.header if c != "student_id"]
-    per_class = classes != ["absences"]
-    if per_class and not classes:
-        table.problem(problems, 1, None, "no class columns (or use student_id,absences)")
-        return {}
-    rows = table.by_student(problems, roster)
-    if roster is not None:
-        table.absent(problems, roster, rows)
-    counts: dict[str, int | None] = {}
-    for sid, row in rows.items():
-        if per_class:
-            counts[sid] = _count_marks(table, problems, row, classes, lates_per_absence)
-        else:
-            counts[sid] = parse_count(table, problems, row, "absences")
-    return {sid: count for sid, count in counts.items() if count is not None}
-
-
-#: The cells of a per-class attendance sheet: present, absent, excused (no absence), late.
-ATTENDANCE_MARKS = ("P", "A", "E", "L")
-
-
-def _count_marks(
-    table: CsvTable, problems: Problems, row: Row, classes: list[str], lates_per_absence: int
-) -> int | None:
-    marks = []
-    for column in classes:
-        mark = row.cells[column].upper()
-        if mark not in ATTENDANCE_MARKS:
-            what = "empty cell" if not mark else f"'{row.cells[column]}' is not a mark"
-            table.problem(
-                problems, row.line, column, f"{what}: write P, A, E or L (present, absent, "
-                "excused, late)"
-            )
-        marks.append(mark)
-    if any(m not in ATTENDANCE_MARKS for m in marks):
-        return None
-    late = marks.count("L") // lates_per_absence if lates_per_absence else 0
-    return marks.count("A") + late
 
 
 def _load_late_days(

@@ -230,6 +230,7 @@ class Adjustments:
     def apply(self, result: SubmissionResult) -> SubmissionResult:
         student = result.student_id
         tests, notes = list(result.tests), list(result.notes)
+        regrades = []
         for (who_id, question), override in self.overrides.items():
             if who_id != student:
                 continue
@@ -239,6 +240,8 @@ class Adjustments:
                 max_points=override.points, passed=True))
             notes.append(f"{question}: regrade granted by {override.who} ({override.why}): "
                          f"{override.points:g} point(s)")
+            regrades.append(f"{question} regraded to {override.points:g} by {override.who} "
+                            f"({override.why})")
         submitted = self.submitted.get(student)
         deadline = self.deadlines.get(student, self.deadlines.get(""))
         late = late_days(submitted, deadline, self.grace)
@@ -254,6 +257,8 @@ class Adjustments:
             extra["submitted_at"] = submitted.isoformat()
         if late is not None:
             extra["late_days"] = late
+        if regrades:  # TA-only (needs a person); the student sees the notes
+            extra["regrades"] = regrades
         if student in self.info:  # TA-only (the TA log): receipts' name, comments, files
             extra["blackboard"] = self.info[student]
         return dataclasses.replace(result, tests=tuple(tests), notes=tuple(notes), extra=extra)

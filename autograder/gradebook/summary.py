@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import attention
 from .results import STATUSES, SubmissionResult
 
 TABLE_ROWS = 40  # larger batches: see gradebook.csv and the report
@@ -57,6 +58,14 @@ def print_summary(console: Console, results: list[SubmissionResult], *, header: 
         console.print(f"  {r.student_id}: {r.status}: {r.message}", markup=False)
     if len(problems) > MESSAGES:
         console.print(f"  ... and {len(problems) - MESSAGES} more (see the report)", markup=False)
+    look = [(r.student_id, why) for r in results if (why := attention.reasons(r))]
+    if look:
+        console.print(f"needs a person ({len(look)}): late, receipt comments, regrades",
+                      markup=False)
+    for student, why in look[:MESSAGES]:
+        console.print(f"  {student}: {'; '.join(why)}", markup=False)
+    if len(look) > MESSAGES:
+        console.print(f"  ... and {len(look) - MESSAGES} more (see the report)", markup=False)
     if report is not None:
         console.print("report: ", Text(str(report)), sep="")
 

@@ -32,6 +32,7 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     with Gradebook.open(out / DB_NAME, create=False) as book:
         results = list(ledger.current(book, assignment.name).values())  # regrades applied
         remembered = ledger.source(book.connection, assignment.name)
+        zone = ledger.Adjustments(book.connection, assignment.name).zone
     codes: dict[str, dict[str, Code]] = {}
     pairs = []
     if submissions is None and remembered is not None and remembered.exists():
@@ -51,7 +52,7 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
                 f"{time.monotonic() - started:.1f} s; the skeleton's code and code that more "
                 f"than a fifth of the class shares are ignored, and so are names and layout. "
                 f"Pairs at {report_data.SIMILAR:.0%} or more need a person.")
-    data = report_data.build(assignment.name, assignment.questions, results, pairs, note)
+    data = report_data.build(assignment.name, assignment.questions, results, pairs, note, zone)
     folder = out / REPORT_DIR
     figures = draw(data, folder)
     return write_pages(data, folder, figures, codes, out / DB_NAME)

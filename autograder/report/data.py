@@ -1,7 +1,8 @@
 """What the TA report shows, computed from the gradebook's latest result per student.
 
 Plain data only (no HTML): a row per student, an item analysis per hidden
-test, and the list of submissions that need a person, each with its reasons.
+test, and the list of submissions that need a person, each with its reasons
+(a failed grading, a similar pair, lateness, receipt comments, regrades).
 Late days and submission times are shown when a record carries them (as a
 field or in ``extra``); nothing here assumes they exist.
 """
@@ -12,8 +13,11 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
+from ..gradebook.attention import reasons as attention_reasons
+from ..gradebook.lateness import shown
 from ..gradebook.results import SubmissionResult
 from .similarity import Pair
 
@@ -69,6 +73,7 @@ class ReportData:
     pairs: list[Pair]
     similarity_note: str
     stats: dict[str, float]
+    zone: tzinfo | None = None  # the course's zone: times are shown in it
 
     @property
     def nobody(self) -> list[TestItem]:
@@ -91,13 +96,15 @@ def _field(result: SubmissionResult, name: str) -> Any:
 
 
 def build(assignment: str, questions: dict[str, float], results: Iterable[SubmissionResult],
-          pairs: list[Pair], similarity_note: str = "") -> ReportData:
+          pairs: list[Pair], similarity_note: str = "", zone: tzinfo | None = None
+          ) -> ReportData:
+    """``zone``: the course's (``ledger.Adjustments.zone``); times are shown in it."""
     results = sorted(results, key=lambda r: r.student_id)
     rows = []
     for r in results:
         restarts = r.extra.get("restarts", 0) if isinstance(r.extra, dict) else 0
         row = StudentRow(r.student_id, r.status, r.score, r.max_score, r.question_scores(),
-                         _field(r, "late_days"), _field(r, "submitted_at"),
+                         _field(r, "late_days"), shown(_field(r, "submitted_at"), zone),
                          restarts if isinstance(restarts, int) else 0, message=r.message)
         if r.status != "graded":
             row.flags.append(r.status)
@@ -108,6 +115,7 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
         if r.notes or r.cells:
             row.flags.append(f"{len(r.notes) + len(r.cells)} note(s)")
         rows.append(row)
+    by_result = {r.student_id: r for r in results}
     flagged = [p for p in pairs if p.score >= SIMILAR]
     by_id = {row.student_id: row for row in rows}
     for pair in flagged:
@@ -120,6 +128,7 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
         if row.status in NEEDS_A_PERSON and row.message:
             reasons.append(row.message)
         reasons += [f for f in row.flags if f.startswith("similar to")]
+        reasons += attention_reasons(by_result[row.student_id])  # late, comments, regrades
         if reasons:
             attention.append(Attention(row.student_id, reasons))
     scores = [row.score for row in rows if row.status != "missing"]
@@ -128,7 +137,7 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
         stats.update(mean=statistics.fmean(scores), median=statistics.median(scores),
                      min=min(scores), max=max(scores))
     return ReportData(assignment, dict(questions), rows, item_analysis(results), attention,
-                      pairs, similarity_note, stats)
+                      pairs, similarity_note, stats, zone)
 
 
 def item_analysis(results: Iterable[SubmissionResult]) -> list[TestItem]:

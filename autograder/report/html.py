@@ -16,6 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..gradebook.lateness import shown
 from ..gradebook.results import STATUSES, TA_LOG_DIR, atomic_write
 from .data import ReportData
 from .similarity import Code
@@ -51,7 +52,7 @@ def write_pages(data: ReportData, folder: Path, figures: dict[str, str],
         feedback={i: student_link(i, "feedback.html") for i in ids},
         logs={i: f"../{TA_LOG_DIR}/{quote(i, safe='')}.json" for i in ids},
         max_score=sum(data.questions.values()), database=str(database),
-        generated=datetime.now(UTC).isoformat(timespec="seconds"),
+        generated=shown(datetime.now(UTC), data.zone),
         script=SCRIPT, csp=csp(SCRIPT))
     for old in folder.glob("pair-*.html"):
         old.unlink()
