@@ -8,7 +8,7 @@ static site from the gradebook, ``report``; ``grade`` writes it too).
 One place maps the project's errors to exit codes and one-line messages:
 0 success, 1 the run finished but some submissions could not be graded
 (status ``error``) or, for ``check``, some public check failed, 2 bad arguments
-or input, 130 interrupted (Ctrl-C; what finished is stored and the same command
+or input (one line, e.g. ``--out`` naming a file, never a traceback), 130 interrupted (Ctrl-C; what finished is stored and the same command
 resumes).
 """
 
@@ -171,10 +171,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         console.print(f"autograder: error: {exc}", markup=False)
         return 2
+    except OSError as exc:  # a path that cannot be written or read: the user's to fix
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.print(f"autograder: error: {where}{exc.strerror or exc}", markup=False)
+        return 2
     return 2
 
 
+LOOKED_FOR = ("<student_id>.ipynb, <student_id>.zip, <student_id>/<any>.ipynb, or Blackboard's "
+              "Assignment File Download (<Assignment>_<username>_attempt_<stamp>.txt receipts "
+              "and their files)")
+
+
 def _grade(args: argparse.Namespace, console: Console) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise AutograderError(f"--out {args.out}: not a folder (a file is in the way; give "
+                              "a new or existing folder)")
     memory = args.memory_mb * 2**20 if args.memory_mb is not None else None
     limits = Assignment.find(args.assignment).limits(
         cell_seconds=args.cell_timeout, call_seconds=args.call_timeout,
@@ -248,6 +260,9 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                     if ID_NOTE in n or CLASH_NOTE in n or "ambiguous" in n]
         for student, note in id_notes[:MESSAGES]:
             console.print(f"  {student}: {note}", markup=False)
+    if not outcome.results:
+        console.print(f"WARNING: no submission found in {args.submissions}: looked for "
+                      f"{LOOKED_FOR}", markup=False)
     if overrides:
         _warn_orphan_overrides(args, overrides, console)
     if deadlines is not None:

@@ -39,3 +39,23 @@ def test_bundle_writes_the_zip_and_refuses_an_unknown_assignment(tmp_path):
     assert run.returncode == 0 and (tmp_path / "hw1-gradescope-autograder.zip").is_file()
     run = autograder("bundle", "nosuch", "--out", tmp_path)
     assert run.returncode == 2 and run.stdout.startswith("autograder: error: no assignment")
+
+
+def test_an_empty_submissions_folder_warns_and_says_what_it_looked_for(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a submission")
+    done = autograder("grade", "hw1", tmp_path / "empty", "--out", tmp_path / "out", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WARNING: no submission found in" in done.stdout
+    assert ".ipynb" in done.stdout and "Blackboard" in done.stdout
+
+
+def test_out_pointing_at_a_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "2023001.ipynb").write_text("{ not a notebook")
+    (tmp_path / "out.txt").write_text("a file")
+    done = autograder("grade", "hw1", tmp_path / "sub", "--out", tmp_path / "out.txt", "--quiet")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and "out.txt" in lines[0] and "not a folder" in lines[0]
