@@ -24,6 +24,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
 from .results import STATUSES, SubmissionResult, atomic_write, inside
 
@@ -80,6 +81,38 @@ def text(value: str) -> str:
     return f"{fence}{pad}{value}{pad}{fence}"
 
 
+SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # a CommonMark code span, exactly
+INLINE_MARKS = re.compile(r"([\\`*_\[\]<>&!#|~])")  # what can start Markdown inline
+LINE_MARK = re.compile(r"^(\d+(?=[.)])|[-+=])")  # first on a line: a list item, a heading
+INLINE = MarkdownIt("commonmark", {"html": False})
+
+
+def code_spans(value: str) -> str:
+    """A message as one line of Markdown where only its `code` spans are live: whatever else
+    could start Markdown is backslash-escaped (no link, image, emphasis, tag or block)."""
+    value = " ".join(CONTROL.sub(" ", str(value)).split()) or " "
+    out, position = [], 0
+    for span in SPAN.finditer(value):
+        out += [_escape(value[position:span.start()], position == 0), span.group(0)]
+        position = span.end()
+    out.append(_escape(value[position:], position == 0))
+    return "".join(out)
+
+
+def _escape(part: str, first: bool) -> str:
+    """Backslash before every inline mark; at the start of the line, before a block mark."""
+    part = INLINE_MARKS.sub(r"\\\1", part)
+    if first:
+        part = LINE_MARK.sub(lambda m: m.group(0) + "\\" if m.group(0)[0].isdigit()
+                             else "\\" + m.group(0), part, count=1)
+    return part
+
+
+def inline_html(value: str) -> Markup:
+    """A message as inline HTML: `code` spans as <code>, everything else escaped text."""
+    return Markup(INLINE.renderInline(code_spans(value)).strip())
+
+
 def plain(value: str) -> str:
     """Grader-written Markdown (test names are docstrings with `code`): kept, but ``*``, ``_``
     and ``\\`` outside code spans are escaped so that no stray emphasis appears."""
@@ -98,14 +131,19 @@ def _points(value: float) -> str:
 
 
 def render_markdown(result: SubmissionResult, *, assignment: str,
-                    show_test_names: bool = True) -> str:
-    """The student's report as Markdown: score, advice, per-question sections, notes."""
+                    show_test_names: bool = True, for_html: bool = False) -> str:
+    """The student's report as Markdown: score, advice, per-question sections, notes.
+
+    Messages are whole code spans in feedback.md (it reads as the text, no backslashes);
+    ``for_html``: their own `code` spans are kept live and the rest escaped (``code_spans``).
+    """
+    message = code_spans if for_html else text
     earned = result.question_scores()
     lines = [f"# {assignment}: feedback for {text(result.student_id)}", "",
              (f"**Score: {_points(result.score)} / {_points(result.max_score)}** "
               f"(status: {result.status} — {STATUSES[result.status]})"), ""]
     if result.student_message:
-        lines += [f"> {text(result.student_message)}", ""]
+        lines += [f"> {message(result.student_message)}", ""]
     if result.status in ADVICE:
         lines += [f"> {ADVICE[result.status]}", ""]
     lines += ["| question | points |", "|---|---:|"]
@@ -126,12 +164,12 @@ def render_markdown(result: SubmissionResult, *, assignment: str,
             line = (f"- {mark} {plain(label.rstrip('.'))} "
                     f"({_points(test.points)} / {_points(test.max_points)} points)")
             if not test.passed and test.feedback:
-                line += f": {text(test.feedback)}"
+                line += f": {message(test.feedback)}"
             lines.append(line)
         lines.append("")
     notes = [*result.notes, *result.cells, *_extra_notes(result)]
     if notes:
-        lines += ["## About your notebook", ""] + [f"- {text(note)}" for note in notes] + [""]
+        lines += ["## About your notebook", ""] + [f"- {message(note)}" for note in notes] + [""]
     lines.append("Hidden tests use fresh random inputs each grading run; the public checks in "
                  "the notebook only catch common mistakes.")
     return "\n".join(lines) + "\n"
@@ -173,6 +211,8 @@ def write_feedback(result: SubmissionResult, out_dir: Path, *, assignment: str,
     folder = inside(out_dir, result.student_id)  # checked: stays under OUT, off TA files
     md_path, html_path = folder / "feedback.md", folder / "feedback.html"
     atomic_write(md_path, markdown)
-    atomic_write(html_path, render_html(markdown, title=f"{assignment} feedback: "
+    for_html = render_markdown(result, assignment=assignment, show_test_names=show_test_names,
+                               for_html=True)
+    atomic_write(html_path, render_html(for_html, title=f"{assignment} feedback: "
                                                         f"{result.student_id}"))
     return md_path, html_path

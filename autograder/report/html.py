@@ -16,6 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..gradebook.feedback import inline_html
 from ..gradebook.lateness import shown
 from ..gradebook.results import STATUSES, TA_LOG_DIR, atomic_write
 from .data import ReportData
@@ -25,6 +26,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
 ENV.filters["breakable"] = lambda text: Markup(str(escape(text)).replace("_", "_<wbr>"))
+ENV.filters["message"] = inline_html  # `code` spans as <code>; everything else text
 SCRIPT = (TEMPLATES / "sort.js").read_text(encoding="utf-8")
 
 

@@ -184,3 +184,21 @@ def test_an_invalid_notebook_gets_a_plain_explanation_and_what_to_do(tmp_path):
     assert "What to do:" in markdown and "Restart & Run All" in markdown
     page = write_feedback(r, tmp_path, assignment="hw1")[1].read_text()
     assert "What to do:" in page and "Restart &amp; Run All" in page
+
+
+def test_backticks_in_messages_render_as_code_and_nothing_else_does(tmp_path):
+    from autograder.gradebook.feedback import inline_html
+
+    failing = SubmissionResult(
+        student_id="s1", status="graded", max_score=10.0, questions={"softmax": 10.0},
+        tests=(TestOutcome("`softmax` is finite", "softmax", 10, False,
+                           "`softmax` returned nan; see [x](javascript:alert(1)) *a* <b>b</b>"),),
+        notes=("cell 3: `%pip install torch` was skipped",))
+    _, html_path = write_feedback(failing, tmp_path, assignment="hw1")
+    page = html_path.read_text()
+    assert "<code>softmax</code> returned nan" in page
+    assert "<code>%pip install torch</code> was skipped" in page
+    assert "[x](javascript:alert(1)) *a* &lt;b&gt;b&lt;/b&gt;" in page
+    assert "`" not in page.split("<body>")[1]
+    assert str(inline_html("`a<b` and [l](http://x) <i>")) == \
+        "<code>a&lt;b</code> and [l](http://x) &lt;i&gt;"

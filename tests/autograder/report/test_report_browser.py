@@ -164,3 +164,33 @@ def test_feedback_page_is_readable_at_a_phones_width(browser, site):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "feedback.png", full_page=True)
     watched.assert_clean()
+
+
+def test_the_student_table_uses_a_wide_windows_width(browser, site):
+    """At 1900 px every column (late days, flags) shows without scrolling the table."""
+    watched = Watched(browser, width=1900, height=1000).open(site[1])
+    page = watched.page
+    wrap = page.eval_on_selector(
+        "#students-table", "t => [t.parentElement.clientWidth, t.parentElement.scrollWidth, "
+                           "t.getBoundingClientRect().right]")
+    client, scroll, right = wrap
+    assert client > 1500 and scroll <= client and right <= 1900
+    late = page.locator("#students-table th", has_text="late days").bounding_box()
+    assert late is not None and late["x"] + late["width"] <= 1900
+    prose = page.eval_on_selector("#students + .controls, p.muted",
+                                  "p => p.getBoundingClientRect().width")
+    assert prose <= 72 * 16 + 1  # text stays at a readable measure
+    watched.assert_clean()
+
+
+def test_backticks_in_messages_show_as_code(browser, site):
+    out, index = site
+    watched = Watched(browser).open(index)
+    codes = watched.page.eval_on_selector_all("#items-table code", "cs => cs.map(c => c.textContent)")
+    assert "softmax" in codes and "neural_network" in codes
+    assert "`" not in watched.page.inner_text("#items-table")
+    feedback = Watched(browser).open(out / "copy_a" / "feedback.html")
+    assert "neural_network" in feedback.page.eval_on_selector_all(
+        "li.fail code", "cs => cs.map(c => c.textContent)")
+    watched.assert_clean()
+    feedback.assert_clean()
