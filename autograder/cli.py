@@ -205,7 +205,9 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     done: list[SubmissionResult] = []
     clock = {"start": time.monotonic(), "total": 0}
 
-    def on_start(total: int) -> None:
+    def on_start(total: int) -> None:  # intake is done and recorded; nothing graded yet
+        if overrides:
+            _warn_orphan_overrides(args, overrides, console)
         clock.update(start=time.monotonic(), total=total)
         progress.update(task, total=total)
         if progress.disable and not args.quiet:
@@ -263,8 +265,6 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if not outcome.results:
         console.print(f"WARNING: no submission found in {args.submissions}: looked for "
                       f"{LOOKED_FOR}", markup=False)
-    if overrides:
-        _warn_orphan_overrides(args, overrides, console)
     if deadlines is not None:
         found = {r.student_id for r in outcome.results}
         unknown = sorted(set(deadlines.extensions) - found)

@@ -185,9 +185,12 @@ def current(book: Gradebook, assignment: str) -> dict[str, SubmissionResult]:
 
 def without_submission(book: Gradebook, assignment: str,
                        overrides: Iterable[Override]) -> list[str]:
-    """The ids of ``overrides`` that have no grading of ``assignment`` (a typo, or absent)."""
-    graded = set(book.latest(assignment))
-    return sorted({o.student_id for o in overrides} - graded)
+    """The ids of ``overrides`` with no submission of ``assignment`` found by intake (this
+    run's or an earlier one's) and no grading (a typo, or a student who handed nothing in)."""
+    ensure(book.connection)
+    found = {row[0] for row in book.connection.execute(
+        "SELECT student_id FROM submitted WHERE assignment = ?", (assignment,))}
+    return sorted({o.student_id for o in overrides} - found - set(book.latest(assignment)))
 
 
 def _key(override: Override | None) -> tuple[float, str, str] | None:
