@@ -8,7 +8,8 @@ column (Blackboard matches columns by the id after ``|``; a header without one
 creates a new column). The column: ``--blackboard-column`` if given, else the one
 named like the assignment's Blackboard title (the receipts' ``Assignment:``
 line, e.g. ``HW1_Perceptrons``), else the one named like the assignment
-(``hw1``). Scores are scaled to the column's points when they differ from the
+(``hw1``), else the only one whose name starts with it as a word
+(``HW1_Perceptrons`` for ``hw1``; several such: an error asking for the column). Scores are scaled to the column's points when they differ from the
 assignment's maximum. Only when no column matches, a new one
 ``<assignment> [Total Pts: <max> Score]``. Lateness is not applied here (the
 course policy decides it).
@@ -17,6 +18,7 @@ course policy decides it).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -54,7 +56,17 @@ def target_column(center: GradeCenter, assignment: str, column: str | None,
                 return found
     except GradeCenterError as exc:
         raise AutograderError(str(exc)) from None
-    return None
+    if column:
+        return None
+    # no receipts (plain files): "HW1_Perceptrons" is hw1's column when it is the only one
+    # whose name starts with the assignment's as a word ("HW10 ..." does not)
+    starts = [c for c in center.columns if c.points is not None
+              and re.split(r"[\s_\-:.]+", c.name.strip())[0].casefold() == assignment.casefold()]
+    if len(starts) > 1:
+        raise AutograderError(
+            f"{center.file}: several columns could be {assignment}'s: "
+            + "; ".join(c.header for c in starts) + "; name one with --blackboard-column")
+    return starts[0] if starts else None
 
 
 def write_assignment_upload(out: Path, assignment: str, grade_center_file: Path,

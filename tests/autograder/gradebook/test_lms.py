@@ -120,3 +120,24 @@ def test_grade_finds_the_column_from_the_receipts_and_checks_the_file_first(tmp_
     assert main(["grade", "hw1", str(src), "--out", str(tmp_path / "third"), "--quiet",
                  "--blackboard-grade-center", str(center)]) == 2
     assert not (tmp_path / "third" / "gradebook.sqlite").exists()
+
+
+def test_without_receipts_a_column_whose_name_starts_with_the_assignment_is_found(tmp_path):
+    from autograder.errors import AutograderError
+
+    center, out = tmp_path / "gc.csv", tmp_path / "out"
+    header = [*GRADE_CENTER_HEADER[:6], "HW1_Perceptrons [Total Pts: 10 Score] |1563210",
+              "HW10 Transformers [Total Pts: 10 Score] |1563299"]
+    rows = [[*row[:6], "", ""] for row in GRADE_CENTER_ROWS]
+    center.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in [header, *rows]) + "\n",
+                      encoding="utf-8")
+    gradebook(out)
+    path, _ = write_assignment_upload(out, "hw1", center)  # plain files: no receipt title
+    assert next(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))[-1] == \
+        "HW1_Perceptrons [Total Pts: 10 Score] |1563210"
+    header.append("HW1 Written [Total Pts: 5 Score] |1563211")
+    rows = [[*r, ""] for r in rows]
+    center.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in [header, *rows]) + "\n",
+                      encoding="utf-8")
+    with pytest.raises(AutograderError, match="--blackboard-column"):
+        write_assignment_upload(out, "hw1", center)
