@@ -111,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "writes OUT/blackboard_upload.csv updating its column for this "
                             "assignment (without it, a new column)")
     grade.add_argument("--blackboard-column", metavar="NAME",
-                       help="the Grade Center column of this assignment (default: the one "
-                            "named like the receipts' Assignment: title, else like the "
-                            "assignment)")
+                       help="the Grade Center column of this assignment, which must exist "
+                            "(default: the one named like the receipts' Assignment: title, else "
+                            "like the assignment)")
     history = commands.add_parser(
         "history", help="every grading of one student, and what changed between them",
         description="Show each stored grading of a student (score, per-question points, seed, "
@@ -235,7 +235,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if args.blackboard_grade_center is not None:  # read and checked before grading
         from .gradebook.lms import check_grade_center  # only here: it reads course.gradecenter
 
-        check_grade_center(args.blackboard_grade_center)
+        check_grade_center(args.blackboard_grade_center, args.blackboard_column)
     overrides = None
     if args.overrides:
         overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)

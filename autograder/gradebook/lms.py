@@ -37,12 +37,18 @@ from course.gradecenter import (
 from ..errors import AutograderError
 
 
-def check_grade_center(grade_center_file: Path) -> GradeCenter:
-    """Read the Grade Center file (before grading: a wrong file stops the run at once)."""
+def check_grade_center(grade_center_file: Path, column: str | None = None) -> GradeCenter:
+    """Read the Grade Center file and find ``column`` in it, if named (before grading: a
+    wrong file or a column name with a typo stops the run at once, not after the batch)."""
     try:
-        return read_grade_center(grade_center_file)
+        center = read_grade_center(grade_center_file)
+        if column is not None and center.find(column) is None:
+            columns = "; ".join(c.header for c in center.columns if c.points is not None)
+            raise GradeCenterError(f"{grade_center_file}: no column named {column!r} "
+                                   f"(its graded columns: {columns or 'none'})")
     except GradeCenterError as exc:
         raise AutograderError(f"--blackboard-grade-center: {exc}") from None
+    return center
 
 
 def target_column(center: GradeCenter, assignment: str, column: str | None,
@@ -73,7 +79,7 @@ def write_assignment_upload(out: Path, assignment: str, grade_center_file: Path,
                             column: str | None = None,
                             titles: Iterable[str] = ()) -> tuple[Path, list[str]]:
     """Write the upload; return its path and the ids not in the Grade Center (skipped)."""
-    center = check_grade_center(grade_center_file)
+    center = check_grade_center(grade_center_file, column)
     target = target_column(center, assignment, column, titles)
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
         book = list(csv.DictReader(handle))

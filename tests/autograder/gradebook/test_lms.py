@@ -141,3 +141,19 @@ def test_without_receipts_a_column_whose_name_starts_with_the_assignment_is_foun
                       encoding="utf-8")
     with pytest.raises(AutograderError, match="--blackboard-column"):
         write_assignment_upload(out, "hw1", center)
+
+
+def test_a_blackboard_column_that_is_not_in_the_file_is_an_error_before_grading(tmp_path,
+                                                                                capsys):
+    from autograder.cli import main
+
+    center, src = tmp_path / "gc.csv", tmp_path / "in"
+    grade_center(center, tab=False)
+    src.mkdir()
+    (src / "kim_mj.ipynb").write_text("{ not a notebook")
+    assert main(["grade", "hw1", str(src), "--out", str(tmp_path / "out"), "--quiet",
+                 "--blackboard-grade-center", str(center),
+                 "--blackboard-column", "HW1 Perceptron"]) == 2
+    printed = capsys.readouterr().out
+    assert "'HW1 Perceptron'" in printed and "HW1 [Total Pts: 100 Score] |123456" in printed
+    assert not (tmp_path / "out" / "gradebook.sqlite").exists()
