@@ -78,3 +78,32 @@ def test_a_blank_quiz_cell_is_zero_without_a_policy_edit(cose474: Policy, term: 
     with pytest.raises(InputErrors) as caught:
         load(cose474, files)
     assert [(p.row, p.column) for p in caught.value.problems] == [(3, "q10")]
+
+
+def test_final_grades_from_the_per_class_sheet_equal_the_counts(tmp_path: Path) -> None:
+    """`course grades` end to end: the same final_grades.csv from either attendance form."""
+    import io
+    import shutil
+
+    from rich.console import Console
+
+    from course.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    term = tmp_path / "term"
+    shutil.copytree(repo / "course" / "examples", term)
+    outputs = {}
+    for form in ("counts", "per-class"):
+        if form == "per-class":
+            path = term / "attendance.csv"
+            path.write_text(per_class(path.read_text()))
+        out = tmp_path / form
+        argv = ["grades", "--policy", str(repo / "course" / "cose474.toml"),
+                "--roster", str(term / "roster.csv"), "--homework",
+                str(term / "hw1_gradebook.csv"), "--scores", str(term / "scores.csv"),
+                "--quizzes", str(term / "quizzes.csv"), "--attendance",
+                str(term / "attendance.csv"), "--out", str(out)]
+        assert main(argv, console=Console(file=io.StringIO(), width=200)) == 0
+        outputs[form] = (out / "final_grades.csv").read_text(encoding="utf-8-sig")
+    assert outputs["counts"] == outputs["per-class"]
+    assert "attendance_deduction" in outputs["counts"]
