@@ -29,9 +29,9 @@ def test_needs_a_person_lists_every_problem_with_its_reason(site):
 
 def test_item_analysis_names_tests_nobody_and_everybody_passes(site):
     page = site[1].read_text()
-    assert re.search(r"Nobody passed: <b>softmax</b>: `softmax` is finite", page)
+    assert re.search(r"Nobody passed: <b>softmax</b>: <code>softmax</code> is finite", page)
     assert re.search(r"Everybody passed: <b>sigmoid</b>", page)
-    assert "3 / 5" in page and "1× `neural_network` raised AssertionError" in page
+    assert "3 / 5" in page and "1× <code>neural_network</code> raised AssertionError" in page
 
 
 def test_student_text_is_escaped_everywhere(site):
