@@ -7,6 +7,8 @@
   ``lates_per_absence`` says every that many lates count one absence). Marks
   are case-insensitive; a blank or unknown cell is a problem naming its row
   and column. Both forms give the same absences.
+
+A ``name`` column beside the ids (a sheet kept by hand has one) is not a class.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from course.csvtable import CsvTable, Problems, Row, parse_count, read_csv
+
+
+def is_name_column(column: str) -> bool:
+    """The students' names kept beside the ids: read by nobody (the roster has them)."""
+    return column.strip().casefold() == "name"
 
 
 def load_attendance(
@@ -24,7 +31,7 @@ def load_attendance(
     table = read_csv(path, problems)
     if table is None or not table.require(problems, ("student_id",)):
         return {}
-    classes = [c for c in table.header if c != "student_id"]
+    classes = [c for c in table.header if c != "student_id" and not is_name_column(c)]
     per_class = classes != ["absences"]
     if per_class and not classes:
         table.problem(problems, 1, None, "no class columns (or use student_id,absences)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from course.attendance import load_attendance
+from course.attendance import is_name_column, load_attendance
 from course.csvtable import CsvTable, Problems, Row, parse_count, parse_number, read_csv
 from course.errors import InputErrors, InputProblem
 from course.policy import Missing, Policy, Source
@@ -328,7 +328,7 @@ def _load_quizzes(
     table = read_csv(path, problems)
     if table is None or component is None or not table.require(problems, ("student_id",)):
         return (), {}
-    names = tuple(c for c in table.header if c != "student_id")
+    names = tuple(c for c in table.header if c != "student_id" and not is_name_column(c))
     if len(names) <= component.drop_lowest:
         drops = f"the policy drops the lowest {component.drop_lowest}"
         table.problem(problems, 1, None, f"{len(names)} quiz column(s), but {drops}")

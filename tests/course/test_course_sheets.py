@@ -107,3 +107,20 @@ def test_final_grades_from_the_per_class_sheet_equal_the_counts(tmp_path: Path) 
         outputs[form] = (out / "final_grades.csv").read_text(encoding="utf-8-sig")
     assert outputs["counts"] == outputs["per-class"]
     assert "attendance_deduction" in outputs["counts"]
+
+
+def test_a_name_column_beside_the_ids_is_not_a_class_or_a_quiz(cose474: Policy, term: Term) -> None:
+    def named(text: str) -> str:
+        header, *rows = per_class(text).splitlines()
+        return "\n".join([header.replace("student_id,", "student_id,name,", 1),
+                          *(r.replace(",", ",Some One,", 1) for r in rows)]) + "\n"
+
+    def quiz_named(text: str) -> str:
+        header, *rows = text.splitlines()
+        return "\n".join([header.replace("student_id,", "student_id,Name,", 1),
+                          *(r.replace(",", ",Some One,", 1) for r in rows)]) + "\n"
+
+    counts = load(cose474, term())
+    inputs = load(cose474, term(attendance=named, quizzes=quiz_named))
+    assert inputs.absences == counts.absences
+    assert inputs.quiz_names == counts.quiz_names and inputs.quizzes == counts.quizzes
