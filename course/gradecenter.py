@@ -24,6 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from course.numbers import NumberError, exact_number
+from course.spreadsheet import spreadsheet_row
 
 IDENTIFYING = ("Last Name", "First Name", "Username", "Student ID")
 HEADER = re.compile(r"^(?P<name>.*?)\s*\[Total Pts:\s*(?:up to\s*)?(?P<points>[\d.]+)"
@@ -116,8 +117,8 @@ def upload_text(grade_center: GradeCenter | None, header: list[str],
     delimiter = grade_center.delimiter if grade_center else ","
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(spreadsheet_row(header))  # names and ids came from people: never formulas
+    writer.writerows(spreadsheet_row(row) for row in rows)
     encoding = grade_center.encoding if grade_center else "utf-8"
     return buffer.getvalue(), encoding
 

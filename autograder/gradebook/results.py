@@ -283,14 +283,14 @@ def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], p
     rows = []
     for result in sorted(results, key=lambda r: r.student_id):
         earned = result.question_scores()
-        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status,
+        rows.append([safetext.one_line(result.student_id), result.status,
                      _number(result.score), _number(result.max_score),
                      *(_number(earned.get(q, 0.0)) for q in questions),
-                     *(safetext.csv_cell(str(result.extra.get(c, ""))) for c in extra_columns)])
+                     *(str(result.extra.get(c, "")) for c in extra_columns)])
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*gradebook_columns(questions), *extra_columns])
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\n")  # every cell: never a formula
+    writer.writerow(map(safetext.csv_cell, [*gradebook_columns(questions), *extra_columns]))
+    writer.writerows(map(safetext.csv_cell, row) for row in rows)
     atomic_write(path, buffer.getvalue())
 
 

@@ -13,8 +13,8 @@ spreadsheet runs as a formula. Nothing here raises.
 * ``shown(text)``: ``utf8`` without control characters (C0 but newline and
   tab, DEL, C1, bidirectional controls): for anything shown to a person.
 * ``one_line(text)``: ``shown`` without newlines and tabs (names, ids).
-* ``csv_cell(value)``: a string a spreadsheet would read as a formula
-  (``= + - @``, tab or carriage return first) gets a leading apostrophe.
+* ``csv_cell(value)``: a string a spreadsheet would read as a formula gets a
+  leading apostrophe (``course.spreadsheet``'s rule, the one every CSV export uses).
 * ``capped(text, limit)``: at most ``limit`` characters, with a note of the rest.
 """
 
@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from course.spreadsheet import spreadsheet_cell
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029\x85]")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def utf8(value: Any) -> str:
@@ -67,9 +68,7 @@ def one_line(text: Any) -> str:
 
 def csv_cell(value: Any) -> Any:
     """A CSV cell a spreadsheet shows as text, never evaluates (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet_cell(value)
 
 
 def capped(text: str, limit: int) -> str:
