@@ -25,6 +25,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from . import safetext
 from .results import STATUSES, SubmissionResult, atomic_write, inside
 
 PASS, FAIL = "✔", "✘"
@@ -73,11 +74,7 @@ MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 def text(value: str) -> str:
     """Any text not written by this module, as an inert one-line Markdown code span."""
-    value = " ".join(CONTROL.sub(" ", str(value)).split()) or " "
-    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if value[0] in "` " or value[-1] in "` " else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
+    return safetext.code_span(CONTROL.sub(" ", str(value)))
 
 
 def plain(value: str) -> str:

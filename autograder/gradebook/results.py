@@ -136,11 +136,11 @@ class SubmissionResult:
             "score": t.points,
             "max_score": t.max_points,
             "status": "passed" if t.passed else "failed",
-            "output": t.feedback if not t.passed else "Passed.",
+            "output": safetext.code_span(t.feedback) if not t.passed else "Passed.",
             "tags": [t.question],
             "visibility": "visible",
             "name_format": "md",  # test names quote code in `backticks`
-            "output_format": "md",
+            "output_format": "md",  # the student's text is a code span: inert
         } for t, label in zip(self.tests, labels, strict=True)]
         message = self.student_message
         output = [f"Status: {self.status}." + (f" {message}" if message else "")]

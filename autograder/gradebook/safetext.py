@@ -15,6 +15,8 @@ spreadsheet runs as a formula. Nothing here raises.
 * ``one_line(text)``: ``shown`` without newlines and tabs (names, ids).
 * ``csv_cell(value)``: a string a spreadsheet would read as a formula gets a
   leading apostrophe (``course.spreadsheet``'s rule, the one every CSV export uses).
+* ``code_span(text)``: any text as one inert Markdown code span (no emphasis, link,
+  HTML or entity inside one; the fence is longer than any backtick run in it).
 * ``capped(text, limit)``: at most ``limit`` characters, with a note of the rest.
 """
 
@@ -69,6 +71,15 @@ def one_line(text: Any) -> str:
 def csv_cell(value: Any) -> Any:
     """A CSV cell a spreadsheet shows as text, never evaluates (numbers stay numbers)."""
     return spreadsheet_cell(value)
+
+
+def code_span(value: Any) -> str:
+    """``value`` on one line as a Markdown code span: nothing inside is Markdown or HTML."""
+    text = " ".join(_CONTROL.sub(" ", utf8(value)).split()) or " "
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def capped(text: str, limit: int) -> str:
