@@ -85,15 +85,21 @@ def probe():
         pytest.skip("needs root: the test creates another local user (useradd) to attack with")
     if not shutil.which("setpriv") or not shutil.which("useradd"):
         pytest.skip("needs setpriv and useradd (util-linux, passwd)")
+    created = False
     try:
         pwd.getpwnam(PROBE_USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", PROBE_USER], check=True)
-    command = probe_command()
-    if command is None:
-        pytest.skip(f"no Python with distributed that the user {PROBE_USER} may run "
-                    f"({sys.executable} is not readable by other users)")
-    return command
+        created = True
+    try:
+        command = probe_command()
+        if command is None:
+            pytest.skip(f"no Python with distributed that the user {PROBE_USER} may run "
+                        f"({sys.executable} is not readable by other users)")
+        yield command
+    finally:
+        if created:
+            subprocess.run(["userdel", PROBE_USER], check=False)
 
 
 def listeners(pids: set[int]) -> list[tuple[str, int]]:
