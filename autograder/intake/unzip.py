@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ MAX_ZIP_BYTES = 2 * 1024 ** 3  # written from one batch zip, all members togethe
 MAX_ATTACHED_ZIP_BYTES = 256 * 1024 ** 2  # one student's zip inside the batch
 MAX_SUBMISSION_BYTES = 2 * MAX_NOTEBOOK_BYTES  # extracted for one student, all attempts
 MAX_SUBMISSION_FILES = 20_000  # members listed for one student, all attempts
+MAX_DIRECTORY_BYTES = 32 * 1024 ** 2  # a zip's central directory (names and headers)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -109,13 +111,13 @@ class Unzipper:
         if size > MAX_ATTACHED_ZIP_BYTES:
             raise SubmissionError(f"{shown} is {size} bytes, over the "
                                   f"{MAX_ATTACHED_ZIP_BYTES}-byte limit for a zip")
+        budget.files -= _directory_size(archive, shown)
+        if budget.files < 0:
+            raise SubmissionError(f"{shown}: too many files in this submission's zips "
+                                  f"(over {MAX_SUBMISSION_FILES}, all attempts together)")
         try:
             with zipfile.ZipFile(archive) as zipped:
                 members = [m for m in zipped.infolist() if not m.is_dir()]
-                budget.files -= len(members)
-                if budget.files < 0:
-                    raise SubmissionError(f"{shown}: too many files in this submission's zips "
-                                          f"(over {MAX_SUBMISSION_FILES}, all attempts together)")
                 found = sorted(_notebooks(members, shown),
                                key=lambda n: (len(n[1]), "/".join(n[1])))
                 if not found:
@@ -156,6 +158,28 @@ def _notebooks(members: list[zipfile.ZipInfo], shown: str
     return found
 
 
+def _directory_size(archive: Path, shown: str) -> int:
+    """The number of members the zip's end record declares, read before ``ZipFile`` parses
+    its directory (a million empty members cost it half a GB and many seconds); a
+    directory over ``MAX_DIRECTORY_BYTES`` is refused. 0 when there is no end record
+    (``ZipFile`` then says the file is not a zip)."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # the reader ZipFile itself uses
+    if end_record is None:
+        return 0
+    try:
+        with archive.open("rb") as handle:
+            end = end_record(handle)
+    except (OSError, zipfile.BadZipFile, struct.error):
+        return 0
+    if not end:
+        return 0
+    members, directory = int(end[4]), int(end[5])  # zipfile._ECD_ENTRIES_TOTAL, _ECD_SIZE
+    if directory > MAX_DIRECTORY_BYTES:
+        raise SubmissionError(f"{shown}: its list of files takes {directory} bytes, over "
+                              f"{MAX_DIRECTORY_BYTES}")
+    return members
+
+
 def _is_link(member: zipfile.ZipInfo) -> bool:
     return (member.external_attr >> 16) & 0o170000 == 0o120000
 
@@ -170,11 +194,11 @@ def extract_zip(archive: Path, target: Path, *, unwrap: bool = True) -> Path:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     shown = decode_name(archive.name)
+    if _directory_size(archive, shown) > MAX_ZIP_FILES:
+        raise SubmissionError(f"{shown}: more than {MAX_ZIP_FILES} files")
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = [m for m in zipped.infolist() if not m.is_dir() and not _is_link(m)]
-            if len(members) > MAX_ZIP_FILES:
-                raise SubmissionError(f"{shown}: {len(members)} files, over {MAX_ZIP_FILES}")
             planned = [(m, *_planned(m, shown)) for m in members]
             if sum(keep for _, _, keep in planned) > MAX_ZIP_BYTES:
                 raise SubmissionError(f"{shown}: unpacks to more than {MAX_ZIP_BYTES} bytes")
@@ -215,7 +239,7 @@ def _write_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path
                 with zipped.open(member) as src:
                     _copy_bounded(src, dst, keep)
             elif parts[-1].lower().endswith((".ipynb", ".zip")):
-                dst.truncate(member.file_size)  # over its limit: intake names the real size
+                dst.truncate(min(member.file_size, MAX_ZIP_BYTES))  # intake names its size
     except (OSError, ValueError, SubmissionError) as exc:  # a file and a folder of one name,
         print(f"autograder: {shown}: skipped {decode_name('/'.join(parts))!r} "  # a duplicate
               f"({getattr(exc, 'strerror', None) or exc})", file=sys.stderr)

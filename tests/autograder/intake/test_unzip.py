@@ -174,3 +174,28 @@ def test_an_oversized_notebook_in_the_batch_zip_keeps_its_row_and_size(tmp_path)
     [sub] = find_submissions(archive, work)
     assert sub.path is not None and os.path.getsize(sub.path) == 40 * 1024 * 1024
     assert disk_bytes(work) < 1024 * 1024  # a sparse placeholder: intake names the size
+
+
+def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(tmp_path,
+                                                                           monkeypatch):
+    """A million empty members cost ``ZipFile`` half a GB and many seconds to list: the
+    end record's count is checked first, and ``ZipFile`` never opens such a zip."""
+    from autograder.intake import unzip
+
+    src = tmp_path / "in"
+    src.mkdir()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(MAX_SUBMISSION_FILES + 1):
+            archive.writestr(f"{i:x}", b"")
+    (src / "2023008.zip").write_bytes(buffer.getvalue())
+    (tmp_path / "download.zip").write_bytes(buffer.getvalue())
+
+    def never(*args, **kwargs):
+        raise AssertionError("ZipFile parsed a directory that was over the limit")
+
+    monkeypatch.setattr(unzip.zipfile, "ZipFile", never)
+    [sub] = find_submissions(src, tmp_path / "work")
+    assert sub.path is None and "too many files" in sub.problem
+    with pytest.raises(unzip.SubmissionError, match="more than"):
+        find_submissions(tmp_path / "download.zip", tmp_path / "work2")
