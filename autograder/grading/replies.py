@@ -90,7 +90,7 @@ class Callbacks:
                     or (type(value) is str and len(value) <= MAX_CALLBACK_TEXT) \
                     or isinstance(value, np.generic):
                 continue
-            shape = _shape(value) if isinstance(value, (np.ndarray, list, tuple)) else None
+            shape = _shape(value)  # an array (any array type with a shape) or a nested list
             if shape == () or (shape is not None and shape in self.shapes):
                 continue
             got = f"an array of shape {shape}" if shape is not None else \
