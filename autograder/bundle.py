@@ -112,14 +112,20 @@ class Member:
     executable: bool = False
 
 
+# The modules of ``course`` the engine imports on every run (stdlib only): the one rule for
+# spreadsheet cells, which ``gradebook.csv`` needs on Gradescope too.
+ENGINE_COURSE_MODULES = ("course/__init__.py", "course/spreadsheet.py")
+
+
 def engine_package(root: Path) -> list[Path]:
     """The ``autograder`` package as a wheel of it holds it: every module of every
     subpackage and the data files ``pyproject.toml`` declares (``package-data``), nothing
-    else a checkout may hold (caches, editor files)."""
+    else a checkout may hold (caches, editor files); and ``ENGINE_COURSE_MODULES``."""
     engine = root / "autograder"
     with (root / "pyproject.toml").open("rb") as handle:
         data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["autograder"]
-    found = {*engine.rglob("*.py"), *(path for pattern in data for path in engine.glob(pattern))}
+    found = {*engine.rglob("*.py"), *(path for pattern in data for path in engine.glob(pattern)),
+             *(root / name for name in ENGINE_COURSE_MODULES)}
     return sorted(path for path in found if path.is_file() and "__pycache__" not in path.parts)
 
 

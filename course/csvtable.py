@@ -11,13 +11,12 @@ import csv
 import io
 from collections.abc import Collection
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import TextIO
 
 from course.errors import InputProblem
-from course.numbers import plain
+from course.numbers import NumberError, exact_count, exact_number, plain
 
 Problems = list[InputProblem]
 
@@ -157,13 +156,10 @@ def parse_number(
     """The cell as an exact non-negative number <= maximum, or None with a problem."""
     text = row.cells[column]
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        table.problem(problems, row.line, column, f"'{text}' is not a number")
+        number = exact_number(text)
+    except NumberError as error:
+        table.problem(problems, row.line, column, str(error))
         return None
-    number = Fraction(value)
     if number < 0:
         table.problem(problems, row.line, column, f"{text} is negative")
         return None
@@ -175,8 +171,8 @@ def parse_number(
 
 def parse_count(table: CsvTable, problems: Problems, row: Row, column: str) -> int | None:
     """The cell as a whole number >= 0 (absences, late days), or None with a problem."""
-    text = row.cells[column]
-    if not text.isdigit() or not text.isascii():
-        table.problem(problems, row.line, column, f"'{text}' is not a whole number >= 0")
+    try:
+        return exact_count(row.cells[column])
+    except NumberError as error:
+        table.problem(problems, row.line, column, str(error))
         return None
-    return int(text)

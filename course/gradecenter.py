@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from course.numbers import NumberError, exact_number
+from course.spreadsheet import spreadsheet_row
+
 IDENTIFYING = ("Last Name", "First Name", "Username", "Student ID")
 HEADER = re.compile(r"^(?P<name>.*?)\s*\[Total Pts:\s*(?:up to\s*)?(?P<points>[\d.]+)"
                     r"\s*(?P<display>[A-Za-z /]*)\]\s*(?:\|\s*(?P<id>\d+))?\s*$")
@@ -54,8 +57,8 @@ class GradeCenter:
         for text in self.header:
             match = HEADER.match(text)
             if match:
-                found.append(Column(text, match["name"].strip(), Fraction(match["points"]),
-                                    match["id"] or ""))
+                found.append(Column(text, match["name"].strip(),
+                                    _points(self.file, text, match["points"]), match["id"] or ""))
             elif "|" in text:
                 name, _, column_id = text.rpartition("|")
                 found.append(Column(text, name.strip(), None, column_id.strip()))
@@ -96,7 +99,9 @@ def read_grade_center(path: Path) -> GradeCenter:
     header = tuple(c.strip() for c in rows[0])
     body = tuple(dict(zip(header, (c.strip() for c in row), strict=False))
                  for row in rows[1:] if any(c.strip() for c in row))
-    return GradeCenter(str(path), header, body, delimiter, encoding)
+    center = GradeCenter(str(path), header, body, delimiter, encoding)
+    _ = center.columns  # a header whose points cannot be read is an error now, not later
+    return center
 
 
 def new_column_header(name: str, points: Fraction | int | None) -> str:
@@ -112,8 +117,8 @@ def upload_text(grade_center: GradeCenter | None, header: list[str],
     delimiter = grade_center.delimiter if grade_center else ","
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(spreadsheet_row(header))  # names and ids came from people: never formulas
+    writer.writerows(spreadsheet_row(row) for row in rows)
     encoding = grade_center.encoding if grade_center else "utf-8"
     return buffer.getvalue(), encoding
 
@@ -127,6 +132,14 @@ def identifying(grade_center: GradeCenter | None) -> list[str]:
     if grade_center is None:
         return ["Username"]
     return [c for c in grade_center.header if c in IDENTIFYING]
+
+
+def _points(file: str, header: str, text: str) -> Fraction:
+    try:
+        return exact_number(text)
+    except NumberError as error:
+        raise GradeCenterError(f"{file}:1: column {header[:80]!r}: [Total Pts: ...]: "
+                               f"{error}") from None
 
 
 def _key(name: str) -> str:

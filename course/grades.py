@@ -24,6 +24,7 @@ from course.policy import Policy
 from course.policy_toml import load_policy
 from course.report import breakdown_markdown, final_grades_rows, summary_markdown
 from course.scoring import StudentGrade, grade_all
+from course.spreadsheet import spreadsheet_row
 
 OUTPUT_NAMES = (
     "final_grades.csv",
@@ -103,7 +104,7 @@ def _write_all(
 ) -> None:
     # for people: a BOM, so that Korean Excel reads the names as UTF-8
     with (directory / "final_grades.csv").open("w", newline="", encoding="utf-8-sig") as handle:
-        csv.writer(handle).writerows(final_grades_rows(policy, grades))
+        csv.writer(handle).writerows(map(spreadsheet_row, final_grades_rows(policy, grades)))
     breakdown = directory / "breakdown"
     breakdown.mkdir()
     for grade in grades:

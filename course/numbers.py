@@ -1,9 +1,64 @@
-"""Exact arithmetic helpers: rounding half-up and showing numbers to people."""
+"""Exact arithmetic helpers: reading numbers people wrote, rounding half-up, showing them.
+
+``exact_number`` is the one door every number from an input file (scores,
+points, counts, Grade Center ``[Total Pts: ...]``, the policy's TOML) comes
+through: bounded in length, digits and exponent, so ``1e999999999`` or a
+5,000-digit score is a clear error, never a billion-digit integer (a hang) or a
+traceback.
+"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+
+MAX_NUMBER_CHARS = 40  # a written number: sign, digits, point, exponent
+MAX_DIGITS = 30  # significant digits kept exactly
+MAX_EXPONENT = 30  # |exponent| of the last digit: 1e30 and 1e-30 at most
+MAX_COUNT_DIGITS = 9  # whole counts (absences, late days): below a billion
+
+
+class NumberError(ValueError):
+    """A number an input gave that cannot be read (the message says why, without the place)."""
+
+
+def exact_number(value: str | int | Decimal) -> Fraction:
+    """``value`` (text such as ``12.5``, ``1e3``; an int or Decimal from TOML) as an exact
+    Fraction, or NumberError: not a number, not finite, too long or too large an exponent."""
+    if isinstance(value, bool):
+        raise NumberError(f"{value} is not a number")
+    if isinstance(value, int):
+        if len(str(abs(value))) > MAX_DIGITS:
+            raise NumberError(f"a number of more than {MAX_DIGITS} digits")
+        return Fraction(value)
+    shown = str(value)
+    if isinstance(value, str):
+        text = shown = value.strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise NumberError(f"'{text[:20]}...' ({len(text)} characters) is too long for a "
+                              f"number (at most {MAX_NUMBER_CHARS})")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise NumberError(f"'{text}' is not a number") from None
+    if not value.is_finite():
+        raise NumberError(f"'{shown}' is not a number")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if len(digits) > MAX_DIGITS or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
+        raise NumberError(f"'{shown}' is out of range (at most {MAX_DIGITS} digits, "
+                          f"exponent within +-{MAX_EXPONENT})")
+    return Fraction(value)
+
+
+def exact_count(text: str) -> int:
+    """A whole number >= 0 written in ASCII digits (absences, late days), or NumberError."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit():
+        raise NumberError(f"'{text[:40]}' is not a whole number >= 0")
+    if len(text.lstrip("0")) > MAX_COUNT_DIGITS:
+        raise NumberError(f"'{text[:20]}...' ({len(text)} digits) is too large a count")
+    return int(text)
 
 
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:

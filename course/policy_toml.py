@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from course.errors import PolicyError, PolicyValueError
+from course.numbers import NumberError, exact_number
 from course.policy import (
     DEFAULT_CUTOFFS,
     Attendance,
@@ -65,7 +66,7 @@ def load_policy(path: Path) -> Policy:
             document = tomllib.load(handle, parse_float=Decimal)
     except OSError as error:
         raise PolicyError(file, None, f"cannot read: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # TOMLDecodeError, or an integer of over 4,300 digits
         raise PolicyError(file, None, f"not valid TOML: {error}") from error
     try:
         return _policy(_Table(document, "", _ROOT_KEYS))
@@ -109,7 +110,12 @@ class _Table:
 
     def number(self, name: str) -> Fraction | None:
         value = self.get(name, (int, Decimal), "a number")
-        return None if value is None else Fraction(value)
+        if value is None:
+            return None
+        try:
+            return exact_number(value)
+        except NumberError as error:
+            raise PolicyValueError(self.key(name), str(error)) from None
 
     def integer(self, name: str) -> int | None:
         value: int | None = self.get(name, int, "an integer")

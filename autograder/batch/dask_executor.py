@@ -149,6 +149,24 @@ def check_cluster(cluster: str) -> None:
                            "(tcp://HOST:8786) or local:N")
 
 
+def local_security() -> dict[str, Any]:
+    """``LocalCluster`` keywords that close ``local:N`` to every other local user.
+
+    TLS with a key and a self-signed certificate generated for this run, in
+    memory only (``Security.temporary()``: the scheduler, the workers and this
+    client hold it; nothing is written to disk), with ``require_encryption``:
+    a client without the run's certificate cannot complete the handshake, so
+    another user of the machine cannot connect (and ``client.run`` as the
+    grader) while the batch runs. Every listener on 127.0.0.1, the scheduler's
+    HTTP server included (``:0``: a free port; it starts even without a
+    dashboard and would otherwise take 8787 on every interface).
+    """
+    from distributed.security import Security
+
+    return {"security": Security.temporary(), "protocol": "tls://", "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0"}
+
+
 @contextlib.contextmanager
 def _client(cluster: str) -> Iterator[Any]:
     """A Dask client of ``tcp://HOST:PORT`` (or another Dask address) or of a new LocalCluster."""
@@ -158,17 +176,19 @@ def _client(cluster: str) -> Iterator[Any]:
     local = LOCAL.fullmatch(cluster)
     if local:
         workers = int(local.group(1))
-        # ":0": a free port for the scheduler's HTTP server, which starts even without a
-        # dashboard and would otherwise take 8787 (a second run on the machine then fails).
         # CRITICAL: at the cluster's close a worker's heartbeat can race the scheduler's
         # shutdown and log an ERROR traceback after a successful run (dask/distributed
         # #7105, #9032); everything a TA needs (a failed or killed task) comes back through
         # the futures and is printed by ``_result_of``.
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.CRITICAL) as local_cluster, \
-                Client(local_cluster) as client:
+                          **local_security(), silence_logs=logging.CRITICAL) as local_cluster, \
+                Client(local_cluster, security=local_cluster.security) as client:
             yield client
         return
+    if cluster.startswith("tcp://"):
+        print(f"autograder: --cluster {cluster}: plain TCP, neither encrypted nor authenticated: "
+              "anyone who reaches the scheduler runs code on it and its workers as their "
+              "user; use tls:// with certificates (docs/cluster.md)", file=sys.stderr)
     try:
         client = Client(cluster, timeout=CONNECT_SECONDS)
     except OSError as exc:

@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from . import safetext
 from .results import STATUSES, SubmissionResult, atomic_write, inside
 
 PASS, FAIL = "✔", "✘"
@@ -74,11 +75,7 @@ MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 def text(value: str) -> str:
     """Any text not written by this module, as an inert one-line Markdown code span."""
-    value = " ".join(CONTROL.sub(" ", str(value)).split()) or " "
-    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if value[0] in "` " or value[-1] in "` " else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
+    return safetext.code_span(CONTROL.sub(" ", str(value)))
 
 
 SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # a CommonMark code span, exactly

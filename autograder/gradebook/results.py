@@ -136,11 +136,11 @@ class SubmissionResult:
             "score": t.points,
             "max_score": t.max_points,
             "status": "passed" if t.passed else "failed",
-            "output": t.feedback if not t.passed else "Passed.",
+            "output": safetext.code_span(t.feedback) if not t.passed else "Passed.",
             "tags": [t.question],
             "visibility": "visible",
             "name_format": "md",  # test names quote code in `backticks`
-            "output_format": "md",
+            "output_format": "md",  # the student's text is a code span: inert
         } for t, label in zip(self.tests, labels, strict=True)]
         message = self.student_message
         output = [f"Status: {self.status}." + (f" {message}" if message else "")]
@@ -283,14 +283,14 @@ def write_gradebook(results: Iterable[SubmissionResult], questions: list[str], p
     rows = []
     for result in sorted(results, key=lambda r: r.student_id):
         earned = result.question_scores()
-        rows.append([safetext.csv_cell(safetext.one_line(result.student_id)), result.status,
+        rows.append([safetext.one_line(result.student_id), result.status,
                      _number(result.score), _number(result.max_score),
                      *(_number(earned.get(q, 0.0)) for q in questions),
-                     *(safetext.csv_cell(str(result.extra.get(c, ""))) for c in extra_columns)])
+                     *(str(result.extra.get(c, "")) for c in extra_columns)])
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*gradebook_columns(questions), *extra_columns])
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\n")  # every cell: never a formula
+    writer.writerow(map(safetext.csv_cell, [*gradebook_columns(questions), *extra_columns]))
+    writer.writerows(map(safetext.csv_cell, row) for row in rows)
     atomic_write(path, buffer.getvalue())
 
 

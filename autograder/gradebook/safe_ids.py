@@ -7,7 +7,9 @@ submissions again, so both see the same ids.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 
+from ..intake.ids import id_key
 from ..intake.submission import Submission
 from . import safetext
 from .results import unsafe_id
@@ -20,15 +22,16 @@ def safe_ids(submissions: list[Submission]) -> list[Submission]:
     taken: set[str] = set()
     fixed = []
     for submission in submissions:
-        student_id = safetext.one_line(submission.student_id).strip()
+        student_id = unicodedata.normalize(
+            "NFC", safetext.one_line(submission.student_id).strip())
         if unsafe_id(student_id):
             student_id = "id-" + (student_id.lstrip("._").replace("/", "_").replace("\\", "_")
                                   or "unnamed")
         base, number = student_id, 1
-        while student_id.lower() in taken:
+        while id_key(student_id) in taken:
             number += 1
             student_id = f"{base}-{number}"
-        taken.add(student_id.lower())
+        taken.add(id_key(student_id))
         if student_id != submission.student_id:
             note = (f"submitted as {safetext.one_line(submission.student_id)!r}, which cannot be "
                     f"an id as it is; graded as {student_id!r}")

@@ -13,8 +13,10 @@ spreadsheet runs as a formula. Nothing here raises.
 * ``shown(text)``: ``utf8`` without control characters (C0 but newline and
   tab, DEL, C1, bidirectional controls): for anything shown to a person.
 * ``one_line(text)``: ``shown`` without newlines and tabs (names, ids).
-* ``csv_cell(value)``: a string a spreadsheet would read as a formula
-  (``= + - @``, tab or carriage return first) gets a leading apostrophe.
+* ``csv_cell(value)``: a string a spreadsheet would read as a formula gets a
+  leading apostrophe (``course.spreadsheet``'s rule, the one every CSV export uses).
+* ``code_span(text)``: any text as one inert Markdown code span (no emphasis, link,
+  HTML or entity inside one; the fence is longer than any backtick run in it).
 * ``capped(text, limit)``: at most ``limit`` characters, with a note of the rest.
 """
 
@@ -23,11 +25,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from course.spreadsheet import spreadsheet_cell
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029\x85]")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def utf8(value: Any) -> str:
@@ -67,9 +70,16 @@ def one_line(text: Any) -> str:
 
 def csv_cell(value: Any) -> Any:
     """A CSV cell a spreadsheet shows as text, never evaluates (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet_cell(value)
+
+
+def code_span(value: Any) -> str:
+    """``value`` on one line as a Markdown code span: nothing inside is Markdown or HTML."""
+    text = " ".join(_CONTROL.sub(" ", utf8(value)).split()) or " "
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def capped(text: str, limit: int) -> str:

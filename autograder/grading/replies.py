@@ -7,6 +7,7 @@ Used by ``session.StudentSession``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from ..errors import BadReply, MissingName, StudentError, StudentException, reda
 from ..inside import protocol
 
 MAX_CALLBACKS = 100_000  # evaluations of passed-in functions per call
+MAX_CALLBACK_ARGS = 16  # arguments of one evaluation
+MAX_CALLBACK_TEXT = 1000  # characters of a string argument
 
 
 class Callbacks:
@@ -25,11 +28,21 @@ class Callbacks:
     arguments, this side evaluates the function and replies. At most ``limit``
     evaluations per call; past that, and when the function raises, the proxy
     raises in the student's code (the message names the exception type only).
+
+    The trusted side evaluates only arguments shaped like the call's own: each one
+    a number (``abs`` below 2**63 for an int), a short string, None, or an array
+    (or nested list) whose shape is the shape of one of the call's own array
+    arguments, at most ``MAX_CALLBACK_ARGS`` of them. So one evaluation costs what
+    the grader's function costs on the arrays the grader chose (``f(w)``), never
+    more: ``np.ones((8_000_000, 1, 1), bool)`` against a (3, 4) ``w`` is refused
+    before the function runs (it broadcast to gigabytes in the trusted process).
+    A refused call raises ``CallbackError`` in the student's code, with the reason.
     """
 
     def __init__(self, limit: int) -> None:
         self.functions: list[Callable[..., Any]] = []
         self.limit, self.count = limit, 0
+        self.shapes: set[tuple[int, ...]] = set()  # of the call's own array arguments
 
     def __bool__(self) -> bool:
         return bool(self.functions)
@@ -38,6 +51,9 @@ class Callbacks:
         if callable(value) and not isinstance(value, type) and type(value).__module__ != "numpy":
             self.functions.append(value)
             return {"$t": "callable", "fn": len(self.functions) - 1}
+        shape = _shape(value)
+        if shape:
+            self.shapes.add(shape)
         return protocol.encode(value)
 
     def answer(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -51,11 +67,53 @@ class Callbacks:
                                                   f"{self.limit} times in one call"}
         try:
             decoded = [protocol.decode(a) for a in args]
+        except Exception:  # noqa: BLE001 - as the function raising on them
+            return {"status": "error", "message": "the function's arguments could not be read"}
+        refused = self.refused(decoded)
+        if refused:
+            return {"status": "error", "message": refused}
+        try:
             with np.errstate(all="ignore"):
                 value = self.functions[index](*decoded)
             return {"status": "ok", "value": protocol.encode(value)}
         except Exception as exc:  # noqa: BLE001 - student arguments may break the function
             return {"status": "error", "message": f"the function raised {type(exc).__name__}"}
+
+    def refused(self, values: list[Any]) -> str:
+        """Why these arguments are not evaluated, or "" (see the class's docstring)."""
+        if len(values) > MAX_CALLBACK_ARGS:
+            return f"the function takes at most {MAX_CALLBACK_ARGS} arguments"
+        allowed = " or ".join(str(s) for s in sorted(self.shapes)) or "none"
+        for position, value in enumerate(values, 1):
+            if value is None or type(value) in (bool, float, complex) \
+                    or (type(value) is int and abs(value) < 2 ** 63) \
+                    or (type(value) is str and len(value) <= MAX_CALLBACK_TEXT) \
+                    or isinstance(value, np.generic):
+                continue
+            shape = _shape(value)  # an array (any array type with a shape) or a nested list
+            if shape == () or (shape is not None and shape in self.shapes):
+                continue
+            got = f"an array of shape {shape}" if shape is not None else \
+                f"a {type(value).__name__}"
+            return (f"argument {position} of the function is {got}; it takes numbers, or "
+                    f"arrays shaped like the call's own arguments (shape {allowed})")
+        return ""
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array, or of a (nested) list of numbers; None when it has none."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and all(type(n) is int for n in shape):
+        return shape
+    if isinstance(value, (list, tuple)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                array = np.asarray(value)
+        except (ValueError, TypeError, OverflowError):
+            return None
+        return array.shape if array.dtype.kind in "biufc" else None
+    return None
 
 
 def value_of(name: str, reply: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 from .blackboard import ATTEMPT, Receipt, parse_stamp, read_receipt
 from .ids import decode_name
 from .submission import Submission, with_note
-from .unzip import Unzipper
+from .unzip import Budget, Unzipper
 
 MAX_SHOWN = 300  # characters of a comment or submission text repeated in a note
 
@@ -118,8 +118,10 @@ def _submission(attempts: dict[str, _Attempt], root: Path, unzip: Unzipper,
                 zone: tzinfo | None) -> Submission:
     ordered = sorted(attempts.values(), key=lambda a: (_sortable(a.moment(zone)), a.stamp))
     graded: tuple[_Attempt, Submission] | None = None
+    budget = Budget()  # what this student's zips may cost, all attempts together
+    zip_problems: list[str] = []
     for attempt in reversed(ordered):
-        found = _notebook_of(attempt, root, unzip)
+        found = _notebook_of(attempt, root, unzip, budget, zip_problems)
         if found is not None:
             graded = (attempt, found)
             break
@@ -127,8 +129,9 @@ def _submission(attempts: dict[str, _Attempt], root: Path, unzip: Unzipper,
     if graded is None:
         latest = ordered[-1]
         names = ", ".join(decode_name(p.name) for p in latest.files) or "only a receipt"
+        why = "".join(f"; {problem}" for problem in zip_problems[:3])
         submission = Submission("", None, "no Blackboard attempt holds a .ipynb notebook "
-                                f"(latest, {latest.stamp}: {names})", root=root)
+                                f"(latest, {latest.stamp}: {names}){why}", root=root)
     else:
         attempt, submission = graded
         moment = attempt.moment(zone)
@@ -153,7 +156,8 @@ def _submission(attempts: dict[str, _Attempt], root: Path, unzip: Unzipper,
     return replace(submission, notes=(*submission.notes, *notes), info=info)
 
 
-def _notebook_of(attempt: _Attempt, root: Path, unzip: Unzipper) -> Submission | None:
+def _notebook_of(attempt: _Attempt, root: Path, unzip: Unzipper, budget: Budget,
+                 zip_problems: list[str]) -> Submission | None:
     notebooks = sorted(p for p in attempt.files if p.suffix.lower() == ".ipynb")
     if notebooks:
         submission = Submission("", notebooks[0], root=root)
@@ -162,9 +166,10 @@ def _notebook_of(attempt: _Attempt, root: Path, unzip: Unzipper) -> Submission |
                                                f"{decode_name(notebooks[0].name)}")
         return submission
     for archive in sorted(p for p in attempt.files if p.suffix.lower() == ".zip"):
-        submission = unzip.submission(archive)
+        submission = unzip.submission(archive, budget)
         if submission.path is not None:
             return submission
+        zip_problems.append(submission.problem)
     return None
 
 

@@ -100,12 +100,24 @@ def derive_id(name: str) -> str:
 
 
 def id_for(name: str) -> tuple[str, str]:
-    """(id, note): ``name`` itself when it is a valid id, else a derived id and why."""
+    """(id, note): ``name`` itself when it is a valid id in NFC, else a derived id and why.
+
+    ``홍길동`` typed on Windows (NFC) and saved by macOS (NFD, decomposed jamo) look
+    the same and are one folder on a normalising file system: the NFD one is not an
+    id as it is, so it is derived (to NFC) and ``assign_ids`` resolves the clash.
+    """
     shown = clean_text(name)
-    if shown == name and is_valid_id(name):
+    if shown == name and is_valid_id(name) and unicodedata.is_normalized("NFC", name):
         return name, ""
     derived = derive_id(name)
-    return derived, f"graded under the id {derived!r}, derived from the name {shown!r}"
+    form = "" if unicodedata.is_normalized("NFC", shown) else " (Unicode normalised to NFC)"
+    return derived, f"graded under the id {derived!r}, derived from the name {shown!r}{form}"
+
+
+def id_key(student_id: str) -> str:
+    """What two ids must not share: case, Unicode composition and width folded (NFKC
+    casefold), so ``Kim``/``kim``, NFC/NFD and ``ｋｉｍ``/``kim`` are one id."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", student_id).casefold())
 
 
 def assign_ids(wanted: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
@@ -115,11 +127,11 @@ def assign_ids(wanted: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
     any other claimant of a taken id gets the first free ``<id>-N``.
     """
     wanted = list(wanted)
-    taken: set[str] = {i.lower() for i, exact in wanted if exact}
+    taken: set[str] = {id_key(i) for i, exact in wanted if exact}
     exact_seen: set[str] = set()
     out: list[tuple[str, str]] = []
     for student_id, exact in wanted:
-        key = student_id.lower()
+        key = id_key(student_id)
         if exact and key not in exact_seen:
             exact_seen.add(key)
             out.append((student_id, ""))
@@ -129,10 +141,10 @@ def assign_ids(wanted: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
             out.append((student_id, ""))
             continue
         number = 2
-        while f"{key}-{number}" in taken:
+        while id_key(f"{student_id[:MAX_ID - 4]}-{number}") in taken:
             number += 1
         new = f"{student_id[:MAX_ID - 4]}-{number}"
-        taken.add(new.lower())
+        taken.add(id_key(new))
         note = (f"another submission also maps to the id {student_id!r}; "
                 f"this one is graded as {new!r}")
         out.append((new, note))

@@ -204,3 +204,55 @@ def test_blackboard_collision_keeps_both_rows(tmp_path):
     rows = _rows(tmp_path / "out")
     assert len(rows) == 2, rows
     assert {r["score"] for r in rows} == {"100", "0"}
+
+
+def _zip_bytes(members: dict[str, str]) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def slip_batches(tmp_path_factory):
+    """Issue 22 item 1: backslash names through a student's zip, a Blackboard attachment and
+    the batch zip itself, all aimed at ``victim/`` beside the run (never at the machine)."""
+    root = tmp_path_factory.mktemp("slip")
+    victim = str(root / "victim").replace("/", "\\")
+    source = root / "subs"
+    _write(source, {"honest.ipynb": notebook(REFERENCE)})
+    (source / "kim.zip").write_bytes(_zip_bytes({f"{victim}\\kim.ipynb": notebook(REFERENCE)}))
+    stem = "HW1_lee_attempt_2026-03-01-10-00-00"
+    (source / f"{stem}.txt").write_text("Name: Lee (lee)\n")
+    (source / f"{stem}_hw1.zip").write_bytes(
+        _zip_bytes({f"\\{victim}\\lee.ipynb": notebook(REFERENCE)}))
+    download = root / "download.zip"
+    download.write_bytes(_zip_bytes({"honest.ipynb": notebook(REFERENCE),
+                                     f"{victim}\\park.ipynb": notebook(REFERENCE)}))
+    (root / "area").mkdir()
+    (root / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(root / "tmp")}
+    runs = {}
+    for name, path in (("folder", source), ("zip", download)):
+        out = root / "area" / name
+        runs[name] = (subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", "hw1", str(path), "--out", str(out),
+             "--jobs", "1", "--seed", "7", "--quiet"],
+            capture_output=True, timeout=900, check=False, env=env), out)
+    return root, runs
+
+
+def test_archive_members_write_nothing_outside_out_and_temp(slip_batches):
+    root, runs = slip_batches
+    assert not (root / "victim").exists()
+    assert sorted(p.name for p in root.iterdir()) == ["area", "download.zip", "subs", "tmp"]
+    assert sorted(p.name for p in (root / "area").iterdir()) == ["folder", "zip"]
+    for run, out in runs.values():
+        assert run.returncode == 0, run.stdout + run.stderr
+        rows = {r["student_id"]: r for r in _rows(out)}
+        assert rows["honest"]["score"] == "100"
+    folder = {r["student_id"]: r for r in _rows(runs["folder"][1])}
+    assert folder["kim"]["status"] == folder["lee"]["status"] == "missing", folder
+    assert b"unsafe path" in runs["zip"][0].stderr

@@ -157,3 +157,24 @@ def test_a_blackboard_column_that_is_not_in_the_file_is_an_error_before_grading(
     printed = capsys.readouterr().out
     assert "'HW1 Perceptron'" in printed and "HW1 [Total Pts: 100 Score] |123456" in printed
     assert not (tmp_path / "out" / "gradebook.sqlite").exists()
+
+
+@pytest.mark.parametrize("tab", [False, True], ids=["csv", "xls-utf16-tab"])
+def test_upload_cells_are_never_formulas(tmp_path, tab):
+    """Issue 22 item 5: Grade Center name cells reach ``grade --blackboard-grade-center``'s
+    upload; a spreadsheet must show them as text (numbers stay numbers)."""
+    formulas = ['=HYPERLINK("http://x.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+                " =1+1", "\uff1d1+1"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t" if tab else ",", quoting=csv.QUOTE_ALL)
+    writer.writerows([GRADE_CENTER_HEADER,
+                      [formulas[0], formulas[1], "kim_mj", formulas[2], "", "", "", "", "", ""],
+                      [formulas[3], formulas[4], "2023002", "2023002", "", "", "", "", "", ""]])
+    center, out = tmp_path / ("gc.xls" if tab else "gc.csv"), tmp_path / "out"
+    center.write_bytes(buffer.getvalue().encode("utf-16" if tab else "utf-8"))
+    gradebook(out)
+    path, _ = write_assignment_upload(out, "hw1", center)
+    text = path.read_bytes().decode("utf-16" if tab else "utf-8")
+    rows = list(csv.reader(io.StringIO(text), delimiter="\t" if tab else ","))
+    assert rows[1] == ["'" + formulas[0], "'" + formulas[1], "kim_mj", "'" + formulas[2], "85"]
+    assert rows[2] == ["'" + formulas[3].strip(), "'" + formulas[4], "2023002", "2023002", "70.50"]

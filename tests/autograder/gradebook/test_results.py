@@ -45,7 +45,7 @@ def test_gradescope_results_json(tmp_path):
     assert [t["tags"] for t in data["tests"]] == [["q1"], ["q1"], ["q2"]]
     failed = data["tests"][1]
     assert failed["status"] == "failed" and failed["score"] == 0 and failed["max_score"] == 6
-    assert failed["output"] == "differs" and failed["visibility"] == "visible"
+    assert failed["output"] == "`differs`" and failed["visibility"] == "visible"
     assert data["extra_data"]["seed"] == 7 and data["extra_data"]["status"] == "graded"
 
 
