@@ -16,10 +16,11 @@ pytest.importorskip("torch")
 
 
 def inside(code: str) -> str:
-    """Run ``code`` in a fresh interpreter next to the inside modules; its stdout."""
+    """Run ``code`` in a fresh interpreter next to the inside modules; its stdout. In a
+    session of its own: a zygote that did fork would kill the rest of its session."""
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=INSIDE_DIR,
                             env=dict(worker_env(), HOME="/tmp"), capture_output=True,
-                            text=True, timeout=300, check=False)
+                            text=True, timeout=300, check=False, start_new_session=True)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip()
 
