@@ -71,7 +71,9 @@ class Sandbox:
     """One confined zygote; ``spawn()`` forks a fresh worker for one submission."""
 
     def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None, *,
-                 real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> None:
+                 real_otter: bool = False, common_cells: tuple[str, ...] = (),
+                 preload: tuple[str, ...] = ()) -> None:
+        """``preload``: module names the zygote imports and warms (``inside/preload.py``)."""
         self.limits = limits
         self.public_files = list(public_files)
         self.warning = bubblewrap_problem()
@@ -79,6 +81,8 @@ class Sandbox:
         self._tempdir: str | None = None
         self._closed = False
         self._pidfd: int | None = None
+        self.worker: Worker | None = None
+        self._released: Worker | None = None  # killed, not yet cleaned up after (``release``)
         self._next_id = 1
         self._sink = bytearray()
         self._sink_dropped = 0
@@ -116,6 +120,8 @@ class Sandbox:
         command += [str(request_r), str(reply_w), *options]
         if real_otter:
             command.append("--real-otter")
+        if preload:
+            command += ["--preload", ",".join(preload)]
         try:
             self._process = subprocess.Popen(
                 prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
@@ -133,6 +139,8 @@ class Sandbox:
             if self._cgroup is not None:  # before any student code: nothing is forked yet
                 self._cgroup.add(self.pid)
             ready = self.channel.receive(deadline)
+            if ready.get("status") == "zygote-failed":
+                raise ChannelBroken(str(ready.get("reason"))[:400])
             if ready.get("status") != "zygote-ready":
                 raise ChannelBroken("unexpected first message")
             if self.warning is None and ready.get("fresh") is not True:
@@ -150,8 +158,6 @@ class Sandbox:
         finally:
             os.close(info_r)
         self._pidfd = os.pidfd_open(self.pid)
-        self.worker: Worker | None = None
-        self._released: Worker | None = None  # killed, not yet cleaned up after (``release``)
 
     def _bwrap_command(self, info_w: int, uid: int, filter_fd: int | None) -> list[str]:
         limits = self.limits
@@ -223,9 +229,9 @@ class Sandbox:
             ready = self.channel.receive(deadline, self._pidfd)
             others = self.members() - {self.pid}
             if ready.get("id") != request_id or ready.get("status") != "ready" or len(others) != 1:
+                refused = ready.get("status") in ("isolation-failed", "fork-refused")
                 raise ChannelBroken(f"the zygote did not fork a worker ({ready.get('reason')})"
-                                    if ready.get("status") == "isolation-failed" else
-                                    "the zygote did not fork a worker")
+                                    if refused else "the zygote did not fork a worker")
             pid = others.pop()
             self._worker_cgroup = self._own_cgroup(pid)
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:
