@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,authoring]'
+	$(PY) -m pip install --quiet -e '.[dev,authoring,torch]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -132,9 +132,16 @@ class Assignment:
         """Named per-call budgets in seconds (``student.call(..., budget=NAME)``)."""
         return dict(self.manifest.budgets)
 
+    @property
+    def preload(self) -> tuple[str, ...]:
+        """The libraries the sandbox's zygote imports and warms (the manifest's ``preload``)."""
+        return self.manifest.preload
+
     def limits(self, **overrides: Any) -> Limits:
-        """Default limits, then the manifest's ``[limits]``, then ``overrides`` (not None)."""
-        chosen = {**self.manifest.limits, **{k: v for k, v in overrides.items() if v is not None}}
+        """Default limits, then what the preloaded libraries need (``PRELOAD_LIMITS``), then
+        the manifest's ``[limits]``, then ``overrides`` (not None)."""
+        chosen = {**self.manifest.limit_defaults(),
+                  **{k: v for k, v in overrides.items() if v is not None}}
         return dataclasses.replace(Limits(), **chosen)
 
     @cached_property

@@ -49,7 +49,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         return result(status="invalid", message=str(exc), notes=submission.notes)
     notes = [*submission.notes, *notebook.warnings]
     session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
-                             budgets=assignment.budgets, common_cells=assignment.skeleton_cells)
+                             budgets=assignment.budgets, common_cells=assignment.skeleton_cells,
+                             preload=assignment.preload)
     try:
         try:
             cell_outcomes = session.start()

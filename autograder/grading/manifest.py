@@ -7,10 +7,14 @@ Keys (every one but ``questions`` optional)::
     data = ["digits.npz"]               # files of assignments/NAME/ the student code may open
     reference_names = ["f", "g"]        # exactly what the generated reference.py defines
     packages = ["tqdm>=4.60"]           # pip requirements the grading environment installs
+    preload = ["torch"]                 # libraries the sandbox's zygote imports and warms
+                                        #   before forking workers (default: none, the lean
+                                        #   numpy/IPython/matplotlib zygote); see PRELOAD_LIMITS
     [questions]                         # question id = points, in gradebook column order
     q1 = 10
     [limits]                            # this assignment's defaults for `grade` (CLI flags win)
-    submission_seconds = 300            # any field of autograder.sandbox.launch.Limits
+    submission_seconds = 300            # any field of autograder.sandbox.launch.Limits,
+    address_space_bytes = 2147483648    #   e.g. the address-space rlimit apart from memory
     [budgets]                           # named per-call budgets, seconds:
     train = 60.0                        #   student.call("train", ..., budget="train")
 
@@ -32,8 +36,16 @@ from ..sandbox.launch import Limits
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets",
-        "packages"}
-LIMIT_FIELDS = {f.name: f.type for f in dataclasses.fields(Limits)}
+        "packages", "preload"}
+LIMIT_FIELDS = {f.name: str(f.type).removesuffix(" | None") for f in dataclasses.fields(Limits)}
+GiB = 1024 ** 3
+# The limits a preloaded library needs, as defaults under the manifest's [limits]: torch maps
+# ~780 MiB before any student tensor (a 1 GiB address space leaves no room), and its
+# zygote's import and warm-up take seconds (more on a loaded machine).
+PRELOAD_LIMITS: dict[str, dict[str, float | int]] = {
+    "torch": {"address_space_bytes": 2 * GiB, "startup_seconds": 120.0},
+}
+PRELOADABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,15 @@ class Manifest:
     limits: dict[str, float | int] = field(default_factory=dict)
     budgets: dict[str, float] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
+
+    def limit_defaults(self) -> dict[str, float | int]:
+        """The preloaded libraries' minimum limits (``PRELOAD_LIMITS``), then ``[limits]``."""
+        chosen: dict[str, float | int] = {}
+        for name in self.preload:
+            for key, value in PRELOAD_LIMITS.get(name, {}).items():
+                chosen[key] = max(chosen.get(key, value), value)
+        return {**chosen, **self.limits}
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -101,11 +122,15 @@ def parse_manifest(raw: dict[str, Any], where: str) -> Manifest:
     packages = raw.get("packages", [])
     if not isinstance(packages, list) or not all(_requirement(p) for p in packages):
         raise bad("packages", "a list of pip requirements (e.g. \"tqdm>=4.60\")")
+    preload = raw.get("preload", [])
+    if not isinstance(preload, list) or not all(isinstance(p, str) and PRELOADABLE.fullmatch(p)
+                                                for p in preload) or len(set(preload)) < len(preload):
+        raise bad("preload", "a list of distinct top-level module names (e.g. [\"torch\"])")
     return Manifest(questions={q: float(p) for q, p in questions.items()}, title=title,
                     graders=graders, data=tuple(data),
                     reference_names=tuple(names) if names is not None else None,
                     limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()},
-                    packages=tuple(packages))
+                    packages=tuple(packages), preload=tuple(preload))
 
 
 def _requirement(value: Any) -> bool:

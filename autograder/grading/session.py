@@ -29,6 +29,7 @@ from ..intake.notebook import Cell
 from ..sandbox.launch import Limits
 from ..sandbox.warm import worker_for
 from ..sandbox.worker_handle import Worker, WorkerGone, WorkerTimeout
+from ..toolkit.tensors import ModuleData, ModuleRun
 from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of
 
 MAX_BATCH = 10_000  # calls in one call_each
@@ -91,6 +92,7 @@ class StudentSession:
     budgets: dict[str, float] = field(default_factory=dict)
     max_callbacks: int = MAX_CALLBACKS
     common_cells: tuple[str, ...] = ()  # the assignment's own cells (``transform_cache``)
+    preload: tuple[str, ...] = ()  # libraries the zygote imports and warms (manifest ``preload``)
     restarts: int = 0
     timed_out: bool = False
     _failed_restarts: int = 0  # failed restarts in a row
@@ -109,7 +111,7 @@ class StudentSession:
 
     def _new_worker(self) -> Worker:
         worker = worker_for(self.public_files, self.limits, self.uid, real_otter=self.real_otter,
-                            common_cells=self.common_cells)
+                            common_cells=self.common_cells, preload=self.preload)
         for weakness in worker.weaknesses:
             note = f"SANDBOX WEAKENED: {weakness}"
             if weakness == worker.warning:
@@ -250,6 +252,46 @@ class StudentSession:
     def _seconds(self, timeout: float | None, budget: str | None) -> float:
         """One call's time limit: ``timeout``, else the named budget, else the default."""
         return timeout or (self.budgets[budget] if budget else self.limits.call_seconds)
+
+    # ------------------------------------------------------------------ torch
+
+    def call_backward(self, name: str, *args: Any, upstream: Any = None,
+                      timeout: float | None = None,
+                      budget: str | None = None) -> tuple[Any, tuple[Any, ...]]:
+        """In the worker, ``out = name(*args)`` then ``out.backward(upstream)``.
+
+        Returns ``(out, grads)``: ``grads`` has one entry per positional argument, its
+        ``.grad`` if it was a tensor requiring grad, else None. ``upstream`` None:
+        ``out`` must be a scalar. Tensors cross as data (``torch_wire``).
+        """
+        message = {"op": "call_backward", "name": name, "args": [protocol.encode(a) for a in args],
+                   "upstream": protocol.encode(upstream)}
+        reply = self._ask(name, message, self._seconds(timeout, budget))
+        out = value_of(name, reply)
+        grads = reply.get("grads")
+        if type(grads) is not list or len(grads) != len(args):
+            raise BadReply(f"the notebook's process did not report the gradients of `{name}`")
+        try:
+            return out, tuple(protocol.decode(g) for g in grads)
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
+            raise BadReply(f"the gradients of `{name}` could not be read: {exc}") from None
+
+    def run_module(self, class_name: str, init_args: Sequence[Any] = (),
+                   inputs: Sequence[Any] = (), mode: str = "eval", *,
+                   timeout: float | None = None, budget: str | None = None) -> ModuleRun:
+        """In the worker, ``module = class_name(*init_args)``, ``module.eval()`` (or
+        ``.train()`` for ``mode="train"``), ``output = module(*inputs)`` under
+        ``torch.no_grad()``; returns ``ModuleRun(module as ModuleData, output)``."""
+        if mode not in ("eval", "train"):
+            raise ValueError(f"mode is 'eval' or 'train', not {mode!r}")
+        message = {"op": "run_module", "name": class_name, "mode": mode,
+                   "init_args": [protocol.encode(a) for a in init_args],
+                   "inputs": [protocol.encode(a) for a in inputs]}
+        value = value_of(class_name, self._ask(class_name, message,
+                                               self._seconds(timeout, budget)))
+        if type(value) is not tuple or len(value) != 2 or type(value[0]) is not ModuleData:
+            raise BadReply(f"the notebook's process gave an unexpected answer for `{class_name}`")
+        return ModuleRun(value[0], value[1])
 
     def get(self, name: str) -> Any:
         """The decoded value of the student's global variable ``name``."""

@@ -31,6 +31,7 @@ from typing import Any
 
 import isolate  # the copies next to this file, not the package modules
 import kernel_shell
+import preload
 import protocol
 import transform_cache
 import worker_serve
@@ -124,6 +125,7 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
         import numpy
 
         numpy.random.seed()
+    preload.reseed(world["preload"])
     try:
         worker_serve.serve(shell, request_fd, reply_fd, ready_id)
     finally:
@@ -216,7 +218,7 @@ def _world(home: str, scratch_bytes: int, seccomp_fd: int | None) -> dict[str, A
             os.makedirs(isolate.STAGE, exist_ok=True)
         problem = isolate.probe(home, scratch_bytes, seccomp)
     return {"fresh": problem is None, "problem": problem, "home": home,
-            "scratch_bytes": scratch_bytes, "seccomp": seccomp}
+            "scratch_bytes": scratch_bytes, "seccomp": seccomp, "preload": []}
 
 
 def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
@@ -224,6 +226,12 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
     """Warm up, then fork one worker per ``fork`` request and clean up after each."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     kernel_shell.preload()  # the zygote runs no student code
+    try:
+        preload.prepare(world["preload"])  # the assignment's libraries (e.g. torch), warmed
+    except preload.PreloadError as exc:
+        protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-failed",
+                                        "reason": f"preloading failed: {exc}"[:400]})
+        return
     shell = make_shell(real_otter)
     _warm_up(shell)
     transforms = transform_cache.install(shell)
@@ -236,6 +244,11 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
     for request in worker_serve.requests(request_fd):
         op = request.get("op")
         if op == "fork":
+            problem = preload.fork_problem(world["preload"])
+            if problem:  # checked before every fork: a child of a threaded zygote may hang
+                protocol.write_frame(reply_fd, {"id": request.get("id"), "status": "fork-refused",
+                                                "reason": problem[:300]})
+                continue
             child = os.fork()
             if child == 0:
                 _start_child(shell, request_fd, reply_fd, request.get("id"), world,
@@ -265,6 +278,7 @@ if __name__ == "__main__":
     home_dir = _option(arguments, "--home")
     zygote_world = _world(home_dir or "", int(_option(arguments, "--scratch-bytes") or 1 << 26),
                           int(filter_fd) if filter_fd else None)
+    zygote_world["preload"] = [n for n in (_option(arguments, "--preload") or "").split(",") if n]
     if home_dir is None:  # no bubblewrap: the trusted side gives each worker a fresh folder
         zygote_world.update(fresh=False, problem=None)
     zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,

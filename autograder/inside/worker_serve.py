@@ -12,7 +12,10 @@ requests (see ``protocol``):
   (and, when asked, the arguments as they are afterwards); an argument that stands
   for a trusted function is a proxy that asks the trusted side for each value
   (``callback`` frames);
-* ``get``: send back the encoded value of a global variable.
+* ``get``: send back the encoded value of a global variable;
+* ``call_backward`` and ``run_module`` (PyTorch, see ``torch_calls``): a call followed
+  by ``backward``, its output and the arguments' gradients; a module class built, put
+  in eval or train mode and run without grad, the module (as data) and its output.
 
 Everything this process sends is a *claim*: the student controls this process
 and can replace any of this code. The trusted side checks each reply.
@@ -171,19 +174,64 @@ def call(shell: Any, name: str, args: list[Any], link: tuple[int, int, Any] | No
     function = namespace[name]
     if not callable(function):
         return {"status": "not_callable", "type": type(function).__name__[:80]}
+
+    def run() -> dict[str, Any]:
+        decoded = decode_args(args, link)
+        reply = {"status": "ok", "value": protocol.encode(function(*decoded))}
+        if see_args:
+            reply["args"] = [protocol.encode(a) for a in decoded]
+        return reply
+
+    return _student_runs(run)
+
+
+def _student_runs(run: Any) -> dict[str, Any]:
+    """``run()``'s reply, with student code's output dropped, SIGINT let through, and
+    anything it raises (SystemExit too) reported as the call's exception."""
     sink = _CappedText(0)
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _interruptible():
         try:
-            decoded = decode_args(args, link)
-            value = function(*decoded)
-            reply = {"status": "ok", "value": protocol.encode(value)}
-            if see_args:
-                reply["args"] = [protocol.encode(a) for a in decoded]
-            return reply
+            return dict(run())
         except KeyboardInterrupt:
             return {"status": "interrupted"}
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
             return {"status": "exception", **_describe(exc)}
+
+
+def call_backward(shell: Any, name: str, args: list[Any], upstream: Any) -> dict[str, Any]:
+    """``out = name(*args)``, then ``out.backward(upstream)``: the output and each argument's
+    ``.grad`` (None where it is not a tensor requiring grad), for gradient checks."""
+    function = shell.user_ns.get(name)
+    if name not in shell.user_ns or not callable(function):
+        return call(shell, name, [])  # the same "missing" / "not_callable" replies
+
+    def run() -> dict[str, Any]:
+        import torch_calls
+
+        decoded = decode_args(args, None)
+        out, grads = torch_calls.backward(name, function, decoded, protocol.decode(upstream))
+        return {"status": "ok", "value": protocol.encode(out),
+                "grads": [protocol.encode(g) for g in grads]}
+
+    return _student_runs(run)
+
+
+def run_module(shell: Any, name: str, init_args: list[Any], inputs: list[Any],
+               mode: str) -> dict[str, Any]:
+    """Build ``name(*init_args)``, set eval or train mode, run it on ``inputs`` under
+    ``torch.no_grad()``; the value is ``(module, output)``."""
+    cls = shell.user_ns.get(name)
+    if name not in shell.user_ns or not callable(cls):
+        return call(shell, name, [])
+
+    def run() -> dict[str, Any]:
+        import torch_calls
+
+        module, out = torch_calls.run_module(name, cls, decode_args(init_args, None),
+                                             decode_args(inputs, None), mode == "train")
+        return {"status": "ok", "value": protocol.encode((module, out))}
+
+    return _student_runs(run)
 
 
 def call_each(shell: Any, name: str, calls: list[Any]) -> dict[str, Any]:
@@ -230,6 +278,12 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
                 reply = call_each(shell, str(request["name"]), list(request["calls"]))
             elif op == "get":
                 reply = get(shell, str(request["name"]))
+            elif op == "call_backward":
+                reply = call_backward(shell, str(request["name"]), list(request["args"]),
+                                      request.get("upstream"))
+            elif op == "run_module":
+                reply = run_module(shell, str(request["name"]), list(request["init_args"]),
+                                   list(request["inputs"]), str(request.get("mode")))
             elif op == "exit":
                 return
             else:

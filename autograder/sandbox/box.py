@@ -71,7 +71,11 @@ class Sandbox:
     """One confined zygote; ``spawn()`` forks a fresh worker for one submission."""
 
     def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None, *,
-                 real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> None:
+                 real_otter: bool = False, common_cells: tuple[str, ...] = (),
+                 preload: tuple[str, ...] = ()) -> None:
+        """``preload``: libraries the zygote imports and warms (``inside/preload.py``)."""
+        if not all(name.isidentifier() for name in preload):
+            raise ValueError(f"preload names must be module names: {preload!r}")
         self.limits = limits
         self.public_files = list(public_files)
         self.warning = bubblewrap_problem()
@@ -116,6 +120,8 @@ class Sandbox:
         command += [str(request_r), str(reply_w), *options]
         if real_otter:
             command.append("--real-otter")
+        if preload:
+            command += ["--preload", ",".join(preload)]
         try:
             self._process = subprocess.Popen(
                 prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
@@ -133,6 +139,8 @@ class Sandbox:
             if self._cgroup is not None:  # before any student code: nothing is forked yet
                 self._cgroup.add(self.pid)
             ready = self.channel.receive(deadline)
+            if ready.get("status") == "zygote-failed":
+                raise ChannelBroken(str(ready.get("reason"))[:400])
             if ready.get("status") != "zygote-ready":
                 raise ChannelBroken("unexpected first message")
             if self.warning is None and ready.get("fresh") is not True:
@@ -224,7 +232,8 @@ class Sandbox:
             others = self.members() - {self.pid}
             if ready.get("id") != request_id or ready.get("status") != "ready" or len(others) != 1:
                 raise ChannelBroken(f"the zygote did not fork a worker ({ready.get('reason')})"
-                                    if ready.get("status") == "isolation-failed" else
+                                    if ready.get("status") in ("isolation-failed", "fork-refused")
+                                    else
                                     "the zygote did not fork a worker")
             pid = others.pop()
             self._worker_cgroup = self._own_cgroup(pid)

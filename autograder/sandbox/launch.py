@@ -37,7 +37,13 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Resource limits for one submission, all enforced from outside the worker."""
+    """Resource limits for one submission, all enforced from outside the worker.
+
+    ``memory_bytes`` is the cgroup's memory limit and, unless ``address_space_bytes``
+    is given, also the address-space rlimit; a library such as torch maps far more
+    address space than it uses (a warmed torch worker maps ~780 MiB before any
+    student tensor), so its assignments set the two apart.
+    """
 
     cell_seconds: float = 10.0
     call_seconds: float = 5.0
@@ -53,11 +59,19 @@ class Limits:
     output_bytes: int = 64 * 1024
     reply_bytes: int = 8 * MiB
     restarts: int = 3
+    address_space_bytes: int | None = None  # None: memory_bytes
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
+            if getattr(self, name) is None and name == "address_space_bytes":
+                continue
             if getattr(self, name) <= 0:
                 raise ValueError(f"limit {name} must be positive, got {getattr(self, name)!r}")
+
+    @property
+    def address_space(self) -> int:
+        """The address-space rlimit of the sandbox's processes, in bytes."""
+        return self.address_space_bytes or self.memory_bytes
 
 
 @functools.cache
@@ -172,7 +186,7 @@ def fallback_drop(uid: int) -> list[str]:
 
 
 def prlimit(limits: Limits) -> list[str]:
-    return ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+    return ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
             f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}",
             f"--nofile={limits.open_files}", "--core=0", "--"]
 

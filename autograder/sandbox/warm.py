@@ -22,10 +22,12 @@ _SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
 
 
 def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None, *,
-               real_otter: bool = False, common_cells: tuple[str, ...] = ()) -> Worker:
+               real_otter: bool = False, common_cells: tuple[str, ...] = (),
+               preload: tuple[str, ...] = ()) -> Worker:
     """A fresh worker from this process's warm sandbox for these files and limits;
-    ``common_cells``: trusted text most submissions repeat (see ``transform_cache``)."""
-    key = (tuple(public_files), limits, uid, real_otter, common_cells)
+    ``common_cells``: trusted text most submissions repeat (see ``transform_cache``);
+    ``preload``: the libraries its zygote imports and warms (one sandbox per set)."""
+    key = (tuple(public_files), limits, uid, real_otter, common_cells, preload)
     sandbox = _SANDBOXES.get(key)
     if sandbox is None or not sandbox.alive:
         if sandbox is not None:
@@ -34,14 +36,14 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
             other.close()
         _SANDBOXES.clear()
         _close_at_exit(os.getpid())
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
-                                            real_otter=real_otter, common_cells=common_cells)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
+                                            common_cells=common_cells, preload=preload)
     try:
         return sandbox.spawn()
     except WorkerGone:
         _SANDBOXES.pop(key, None)
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid,
-                                            real_otter=real_otter, common_cells=common_cells)
+        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
+                                            common_cells=common_cells, preload=preload)
         return sandbox.spawn()
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from autograder.errors import redact_numbers
-from autograder.inside.protocol import Unsupported
+from autograder.inside.protocol import ModuleData, Unsupported
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
@@ -101,6 +101,11 @@ def describe(value: Any) -> str:
         return f"Unsupported type {redact_numbers(value.type_name)}"  # names are student-made
     if type(value) is np.ndarray:
         return f"ndarray of shape {value.shape} and dtype {value.dtype}"
+    if type(value).__name__ == "Tensor" and type(value).__module__ == "torch":  # a decoded one
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"Tensor of shape {tuple(value.shape)} and dtype {dtype}"
+    if type(value) is ModuleData:
+        return f"torch module {redact_numbers(value.class_name)}"
     if isinstance(value, np.generic):  # before float: np.float64 subclasses float
         return f"numpy.{type(value).__name__}"
     if value is None:
