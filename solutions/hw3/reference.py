@@ -22,7 +22,7 @@ __all__ = [
 
 def conv_forward(x, w, b, stride=1, pad=0):
     """Convolution (cross-correlation) of x (N, C, H, W) with w (F, C, HH, WW), plus b (F,)."""
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F_, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
@@ -37,9 +37,9 @@ def conv_forward(x, w, b, stride=1, pad=0):
 
 def conv_backward(dout, x, w, b, stride=1, pad=0):
     """Gradients (dx, dw, db) of sum(conv_forward(x, w, b, stride, pad) * dout)."""
-    N, C, H, W = x.shape
-    F_, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
+    H, W = x.shape[2:]
+    HH, WW = w.shape[2:]
+    H_out, W_out = dout.shape[2:]
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     dxp = np.zeros_like(xp)
     dw = np.zeros_like(w)
@@ -70,8 +70,8 @@ def max_pool_forward(x, size=2, stride=2):
 
 def max_pool_backward(dout, x, size=2, stride=2):
     """dx: each window's dout routed to the first maximum of the window (row-major)."""
-    N, C, H, W = x.shape
-    _, _, H_out, W_out = dout.shape
+    N, C = x.shape[:2]
+    H_out, W_out = dout.shape[2:]
     dx = np.zeros(x.shape)
     n, c = np.indices((N, C))
     for i in range(H_out):
@@ -85,7 +85,7 @@ def max_pool_backward(dout, x, size=2, stride=2):
 
 def conv_forward_fast(x, w, b, stride=1, pad=0):
     """conv_forward, vectorised (im2col, einsum or stride tricks)."""
-    F_, C, HH, WW = w.shape
+    HH, WW = w.shape[2:]
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride]
