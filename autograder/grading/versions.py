@@ -22,7 +22,7 @@ from pathlib import Path
 ENGINE = Path(__file__).resolve().parents[1]
 PACKAGE = ENGINE.name
 ROOTS = ("grading.grade", "inside.worker")
-TOOLKIT = frozenset({"toolkit.checks", "toolkit.cases"})
+TOOLKIT = frozenset({"toolkit.checks", "toolkit.cases", "toolkit.tensors"})
 ALL = "*"
 
 
@@ -37,7 +37,11 @@ def engine_files(grader: Path, engine: Path = ENGINE) -> list[tuple[str, bytes]]
         for module, names in imports:
             if module in TOOLKIT:  # only what is used, and the engine modules it imports
                 used[module] |= names or {ALL}
-                todo.extend(m for m, _ in tree.imports(module) if m not in TOOLKIT)
+                for other, imported in tree.imports(module):
+                    if other in TOOLKIT:  # what a toolkit module imports of another one
+                        used[other] |= imported or {ALL}
+                    else:
+                        todo.append(other)
             else:
                 todo.append(module)
 

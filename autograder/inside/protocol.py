@@ -206,6 +206,8 @@ def encode(value: Any, depth: int = 0) -> Any:
     if torch is not None:
         if torch_wire.is_tensor(kind, torch):
             return torch_wire.encode_tensor(value, torch)
+        if kind is getattr(torch, "Size", None):  # a tensor's shape, a tuple of ints
+            return encode(tuple(int(n) for n in value), depth)
         if torch_wire.is_module(value, torch):
             return torch_wire.encode_module(value, lambda v: encode(v, depth + 1))
     return {"$t": "unsupported", "type": _type_name(kind)}

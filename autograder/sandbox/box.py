@@ -73,9 +73,7 @@ class Sandbox:
     def __init__(self, public_files: list[Path], limits: Limits, uid: int | None = None, *,
                  real_otter: bool = False, common_cells: tuple[str, ...] = (),
                  preload: tuple[str, ...] = ()) -> None:
-        """``preload``: libraries the zygote imports and warms (``inside/preload.py``)."""
-        if not all(name.isidentifier() for name in preload):
-            raise ValueError(f"preload names must be module names: {preload!r}")
+        """``preload``: module names the zygote imports and warms (``inside/preload.py``)."""
         self.limits = limits
         self.public_files = list(public_files)
         self.warning = bubblewrap_problem()
@@ -83,6 +81,8 @@ class Sandbox:
         self._tempdir: str | None = None
         self._closed = False
         self._pidfd: int | None = None
+        self.worker: Worker | None = None
+        self._released: Worker | None = None  # killed, not yet cleaned up after (``release``)
         self._next_id = 1
         self._sink = bytearray()
         self._sink_dropped = 0
@@ -158,8 +158,6 @@ class Sandbox:
         finally:
             os.close(info_r)
         self._pidfd = os.pidfd_open(self.pid)
-        self.worker: Worker | None = None
-        self._released: Worker | None = None  # killed, not yet cleaned up after (``release``)
 
     def _bwrap_command(self, info_w: int, uid: int, filter_fd: int | None) -> list[str]:
         limits = self.limits
@@ -231,10 +229,9 @@ class Sandbox:
             ready = self.channel.receive(deadline, self._pidfd)
             others = self.members() - {self.pid}
             if ready.get("id") != request_id or ready.get("status") != "ready" or len(others) != 1:
+                refused = ready.get("status") in ("isolation-failed", "fork-refused")
                 raise ChannelBroken(f"the zygote did not fork a worker ({ready.get('reason')})"
-                                    if ready.get("status") in ("isolation-failed", "fork-refused")
-                                    else
-                                    "the zygote did not fork a worker")
+                                    if refused else "the zygote did not fork a worker")
             pid = others.pop()
             self._worker_cgroup = self._own_cgroup(pid)
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:

@@ -44,7 +44,7 @@ def test_colab_calls_are_noted_no_ops_and_tqdm_passes_through(run):
 
 
 def test_imports_in_try_blocks_and_in_libraries_are_left_alone(run):
-    session = run("try:\n    import torch\n    backend = 'torch'\nexcept ImportError:\n"
+    session = run("try:\n    import tensorflow\n    backend = 'tensorflow'\nexcept ImportError:\n"
                   "    backend = 'numpy'\nprint(backend)",
                   "%%writefile helper_lib.py\nimport not_a_module_anywhere",
                   "import helper_lib")

@@ -153,6 +153,11 @@ def test_the_wire_never_imports_torch():
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def test_a_shape_is_a_tuple():
+    back = roundtrip(torch.zeros(2, 3).shape)
+    assert back == (2, 3) and type(back) is tuple
+
+
 def test_arrays_are_unchanged_by_the_torch_hook():
     back = roundtrip([np.arange(3.0), torch.arange(3.0)])
     assert type(back[0]) is np.ndarray and type(back[1]) is torch.Tensor
