@@ -12,7 +12,8 @@ In one run:
    from HW3's own master, so it runs the same notebook and its public checks), then
    ours on all N (``grade_all("hw3")``: the torch zygote's start included, and the
    hidden graders, which train a CNN per notebook and otter's public checks do not),
-   then otter on the other half (the machine's drift weighs on both sides alike);
+   then otter on the other half (the machine's drift weighs on both sides alike); torch
+   runs on one thread on both sides (``OMP_NUM_THREADS=1`` for otter's kernels);
 3. the engine's own overhead per torch submission: ours on K notebooks whose only
    cell is ``import torch`` (every test then fails at once on a missing name), so a
    submission's time is the fork of the warm torch zygote, the cell, one pytest
@@ -150,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 2 or args.empty < 1:
         parser.error("needs --n 2 or more and --empty 1 or more")
+    # torch on one thread on both sides: our zygote sets it; otter's kernels inherit this
+    # (with torch's default pool, a loaded machine makes the notebook's training cell ~25x
+    # slower, which would flatter us)
+    os.environ["OMP_NUM_THREADS"] = "1"
     workdir = Path(tempfile.mkdtemp(prefix="bench-hw3-"))
     try:
         notebooks = make_correct(args.n, workdir / "correct")
