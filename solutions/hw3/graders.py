@@ -245,13 +245,12 @@ def test_max_pool_leaves_its_inputs_alone(student, rng):
 
 def timed_fast_call(student, case: tuple[Any, ...]) -> Any:
     """The stated batch within the ``fast`` budget: best of ``FAST_TRIES`` calls."""
-    for attempt in range(FAST_TRIES):
+    for _ in range(FAST_TRIES - 1):
         try:
             return student.call("conv_forward_fast", *case, budget="fast")
         except TimeoutError:
-            if attempt == FAST_TRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+            continue
+    return student.call("conv_forward_fast", *case, budget="fast")
 
 
 @question("conv_fast", points=5)
