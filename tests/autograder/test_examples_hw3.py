@@ -1,6 +1,7 @@
 """End to end for the third assignment: the TA's command on HW3's examples, each typical
 mistake alone in an otherwise correct notebook (see solutions/hw3/make_examples.py), plus a
-second correct style (Colab habits, modules, a DataLoader), the reference and the skeleton."""
+second and a third correct style (Colab habits, modules, a DataLoader; SciPy, stride tricks,
+tqdm), the reference and the skeleton."""
 
 from __future__ import annotations
 
@@ -26,6 +27,108 @@ QUESTIONS = ["conv_forward", "conv_backward", "max_pool", "conv_fast", "adam", "
 FULL = [15, 15, 10, 5, 10, 10, 10, 25]
 
 
+# A third correct style, written from the spec alone: SciPy's correlate/convolve, stride
+# tricks and np.add.at, Adam through state.get, torch.conv2d, one shared ReLU and pooling
+# module, x.view, tqdm (not installed here: the engine's stand-in), a deep-copied state_dict.
+SPEC_STYLE = {
+"conv_forward": '''
+from scipy.signal import correlate
+def conv_forward(x, w, b, stride=1, pad=0):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    N, F = x.shape[0], w.shape[0]
+    full = np.stack([np.stack([correlate(xp[n], w[f], mode="valid")[0] for f in range(F)]) for n in range(N)])
+    return full[:, :, ::stride, ::stride] + b.reshape(1, -1, 1, 1)
+''',
+"conv_backward": '''
+from scipy.signal import correlate, convolve
+def conv_backward(dout, x, w, b, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    # dilate dout back to stride 1
+    Hs, Ws = xp.shape[2] - HH + 1, xp.shape[3] - WW + 1
+    d = np.zeros((N, F, Hs, Ws))
+    d[:, :, ::stride, ::stride] = dout
+    dw = np.zeros(w.shape)
+    dxp = np.zeros(xp.shape)
+    for n in range(N):
+        for f in range(F):
+            for c in range(C):
+                dw[f, c] += correlate(xp[n, c], d[n, f], mode="valid")
+                dxp[n, c] += convolve(d[n, f], w[f, c], mode="full")
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+''',
+"max_pool_forward": '''
+from numpy.lib.stride_tricks import sliding_window_view
+def max_pool_forward(x, size=2, stride=2):
+    return sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride].max(axis=(4, 5))
+''',
+"max_pool_backward": '''
+def max_pool_backward(dout, x, size=2, stride=2):
+    win = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    N, C, Ho, Wo = win.shape[:4]
+    k = win.reshape(N, C, Ho, Wo, -1).argmax(axis=-1)
+    r, s = np.divmod(k, size)
+    n, c, i, j = np.indices((N, C, Ho, Wo))
+    dx = np.zeros(x.shape)
+    np.add.at(dx, (n, c, i * stride + r, j * stride + s), dout)
+    return dx
+''',
+"adam_step": '''
+def adam_step(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    state = {} if state is None else state.copy()
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", 0.0) + (1 - beta1) * dw
+    v = beta2 * state.get("v", 0.0) + (1 - beta2) * dw ** 2
+    new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return new_w, {"m": m, "v": v, "t": t}
+''',
+"torch_conv": '''
+def torch_conv(x, w, b, stride=1, pad=0):
+    return torch.conv2d(x, w, bias=b, stride=stride, padding=pad)
+''',
+"SmallCNN": '''
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(kernel_size=2)
+        self.conv1 = nn.Conv2d(1, 8, 3, 1, 1)
+        self.conv2 = nn.Conv2d(8, 16, 3, 1, 1)
+        self.dropout = nn.Dropout(0.25)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.conv1(x)))
+        x = self.pool(self.relu(self.conv2(x)))
+        x = x.view(x.size(0), -1)
+        return self.fc(self.dropout(x))
+''',
+"train": '''
+import copy
+from tqdm.auto import tqdm
+def train(X, y, seed, epochs=3):
+    torch.manual_seed(seed)
+    model = SmallCNN()
+    opt = torch.optim.Adam(model.parameters(), lr=0.002)
+    loss_fn = nn.CrossEntropyLoss()
+    history = []
+    for epoch in tqdm(range(epochs), desc="epochs"):
+        model.train()
+        perm = torch.randperm(len(y))
+        for i in range(0, len(y), 16):
+            idx = perm[i:i + 16]
+            opt.zero_grad()
+            loss = loss_fn(model(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            history.append(loss.item())
+    model.eval()
+    return copy.deepcopy(model.state_dict())
+''',
+}
+
+
 def losing(question: str, points: float) -> list[float]:
     return [points if q == question else full for q, full in zip(QUESTIONS, FULL, strict=True)]
 
@@ -34,6 +137,7 @@ def losing(question: str, points: float) -> list[float]:
 EXPECTED = {
     "2023001": (FULL, ""),  # correct, written unlike the reference
     "colab": (FULL, ""),  # correct, a second style: magics, modules, DataLoader
+    "scipy": (FULL, ""),  # correct, a third style (SPEC_STYLE)
     "reference": (FULL, ""),
     "2023002": (losing("conv_forward", 6), "cases are wrong"),  # the filter flipped
     "2023003": (losing("conv_backward", 5), "cases are wrong"),  # dw overwritten
@@ -53,8 +157,9 @@ def graded(tmp_path_factory):
     source = tmp_path_factory.mktemp("submissions")
     for path in EXAMPLES.glob("*.ipynb"):
         shutil.copy(path, source)
-    nbformat.write(load_module(HOME / "make_examples.py", "hw3_make_examples").colab(),
-                   source / "colab.ipynb")
+    examples = load_module(HOME / "make_examples.py", "hw3_make_examples")
+    nbformat.write(examples.colab(), source / "colab.ipynb")
+    nbformat.write(examples.filled({**examples.CORRECT, **SPEC_STYLE}), source / "scipy.ipynb")
     reference = (HOME / "reference.py").read_text()
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(reference)]),
                    source / "reference.ipynb")
