@@ -28,8 +28,12 @@ demo: $(STAMP)
 	@echo
 	@cat grading/hw2/gradebook.csv
 	@echo
+	$(PY) -m autograder grade hw3 solutions/hw3/examples --out grading/hw3 --seed $(SEED)
+	@echo
+	@cat grading/hw3/gradebook.csv
+	@echo
 	$(PY) -m course grades --policy course/cose474.toml --roster course/examples/roster.csv \
-		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv \
+		--homework grading/hw1/gradebook.csv grading/hw2/gradebook.csv grading/hw3/gradebook.csv \
 		--scores course/examples/scores.csv \
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
 	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
