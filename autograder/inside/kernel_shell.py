@@ -15,6 +15,9 @@ which belong in the sandbox. What a notebook sees is what a kernel gives it:
   printed output in Jupyter either;
 * ``input()`` / ``getpass()`` raise ``StdinNotImplementedError`` at once, as
   they do when nbconvert/nbclient runs a notebook;
+* ``breakpoint()`` does nothing, as ipykernel's hook does with no debugger
+  attached; ``exit()`` / ``quit()`` (``keep_kernel=`` too) do not stop the
+  cell, as in a kernel run by nbclient (a note says so);
 * ``%%capture``, ``%time``, ``%load_ext autoreload``, ``get_ipython()`` are
   IPython's own; ``%timeit`` runs its statement once unless told ``-n``/``-r``.
 
@@ -29,9 +32,12 @@ event is a *note* sent back with the cell's reply):
 * a cell-level ``import`` of a module that is not installed binds a stand-in
   module instead of stopping the cell; using the stand-in raises
   ``ModuleNotFoundError`` naming the module. ``google.colab``'s functions
-  (``drive.mount``, ``files.upload``...) are no-ops, and ``tqdm`` passes its
-  iterable through. Imports inside ``try`` blocks and imports made by
-  installed libraries are untouched, so a student's own fallback still runs.
+  (``drive.mount``, ``files.upload``...) are no-ops. Imports inside ``try``
+  blocks and imports made by installed libraries are untouched, so a
+  student's own fallback still runs; an import that would rebind a name the
+  notebook already bound (``from common.functions import sigmoid`` after the
+  student's own ``sigmoid``) raises as it does in Jupyter, so no stand-in ever
+  replaces the student's work. (``tqdm`` is installed, not stood in.)
 """
 
 from __future__ import annotations
@@ -81,11 +87,20 @@ def _short(text: str, cap: int = 80) -> str:
 
 def make_shell() -> Any:
     """An InteractiveShell configured as ipykernel configures its own (see the module doc)."""
+    from IPython.core.autocall import ExitAutocall
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.text import SList
+    from traitlets import default
     from traitlets.config import Config
+
+    class KernelExit(ExitAutocall):
+        """ipykernel's ``exit``/``quit``: they take ``keep_kernel`` and ask the front end."""
+
+        def __call__(self, keep_kernel: bool = False) -> None:
+            if self._ip is not None:
+                self._ip.ask_exit()
 
     class QuietDisplayPublisher(DisplayPublisher):
         """Rich outputs go to the notebook's display area, never to stdout: dropped here."""
@@ -130,6 +145,14 @@ def make_shell() -> Any:
             self.system(cmd)
             return SList() if split else ""
 
+        @default("exiter")
+        def _default_exiter(self) -> Any:
+            return KernelExit(self)
+
+        def ask_exit(self) -> None:
+            note("`exit()` did not stop the notebook: grading runs every cell, as Jupyter "
+                 "does when it runs a whole notebook")
+
         def run_line_magic(self, magic_name: str, line: str, _stack_depth: int = 1) -> Any:
             if magic_name == "timeit" and not _has_repeat_flags(line):
                 line = "-n1 -r1 " + line
@@ -160,6 +183,7 @@ def make_shell() -> Any:
     shell.display_formatter.active_types = ["text/plain"]  # figures are never rendered
     shell.set_hook("show_in_pager", _no_pager)  # `len?` is a pager payload in Jupyter, not stdout
     _no_stdin()
+    sys.breakpointhook = _no_debugger
     _inline_matplotlib(shell)
     shell.ast_transformers.append(MissingImports())
     STAND_INS.user_globals = shell.user_ns
@@ -201,6 +225,10 @@ def import_from_working_folder() -> None:
 
 def _no_pager(*_args: Any, **_kwargs: Any) -> None:
     return None
+
+
+def _no_debugger(*_args: Any, **_kwargs: Any) -> None:
+    """``breakpoint()`` as ipykernel's hook (debugpy's) runs it with no debugger attached."""
 
 
 def _skip_line_magic(name: str) -> Any:
@@ -279,13 +307,22 @@ class MissingImports(ast.NodeTransformer):
         if isinstance(statement, ast.Import) or (
                 isinstance(statement, ast.ImportFrom) and statement.level == 0
                 and statement.module != "__future__"):
+            bound: list[ast.expr] = [ast.Constant(value=n) for n in _bound_names(statement)]
             guard = ast.With(
                 items=[ast.withitem(context_expr=ast.Call(
-                    func=ast.Name(id="_autograder_missing_ok", ctx=ast.Load()), args=[],
-                    keywords=[]))],
+                    func=ast.Name(id="_autograder_missing_ok", ctx=ast.Load()),
+                    args=[ast.Tuple(elts=bound, ctx=ast.Load())], keywords=[]))],
                 body=[statement])
             return ast.fix_missing_locations(ast.copy_location(guard, statement))
         return statement
+
+
+def _bound_names(statement: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names an import statement binds (``import a.b`` binds ``a``; ``*`` binds none
+    we can know)."""
+    if isinstance(statement, ast.Import):
+        return [alias.asname or alias.name.split(".")[0] for alias in statement.names]
+    return [alias.asname or alias.name for alias in statement.names if alias.name != "*"]
 
 
 class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -299,15 +336,20 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.active = 0
         self.made: list[str] = []
         self.user_globals: dict[str, Any] | None = None
+        self.binds: tuple[str, ...] = ()
 
     @contextlib.contextmanager
-    def allowed(self) -> Any:
+    def allowed(self, binds: tuple[str, ...] = ()) -> Any:
+        """Stand-ins for this import, which binds ``binds``; none if it would replace one
+        of the notebook's own names (then it fails as in Jupyter)."""
         self.active += 1
+        self.binds, outer = tuple(binds), self.binds
         made = len(self.made)
         try:
             yield
         finally:
             self.active -= 1
+            self.binds = outer
             new = self.made[made:]
             for name in new:  # one note per import: the deepest module named
                 if not any(other.startswith(name + ".") for other in new):
@@ -317,7 +359,7 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                          + ("" if top in QUIET_MODULES else " (code that uses it fails)"))
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if not self.active or not self._from_notebook():
+        if not self.active or not self._from_notebook() or self._would_replace():
             return None
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
@@ -326,6 +368,12 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
             frame = frame.f_back
         return frame is not None and frame.f_globals is self.user_globals
+
+    def _would_replace(self) -> bool:
+        """Whether the import binds a name the notebook bound to something real."""
+        names = self.user_globals or {}
+        return any(name in names and not isinstance(names[name], StandIn | StandInModule)
+                   for name in self.binds)
 
     def create_module(self, spec: Any) -> types.ModuleType:
         self.made.append(spec.name)
@@ -366,10 +414,6 @@ class StandIn:
             note(f"`{_short(self._name, 60)}(...)` did nothing (Colab is not available during "
                  "grading)")
             return {} if self._name.endswith(".upload") else None
-        if top == "tqdm" and self._name.rsplit(".", 1)[-1] in ("tqdm", "trange"):
-            if self._name.endswith("trange"):
-                return range(*args)
-            return args[0] if args else kwargs.get("iterable", ())
         raise ModuleNotFoundError(f"`{self._name}` cannot run: module `{top}` is not installed "
                                   "in the grading environment", name=top)
 
@@ -377,5 +421,5 @@ class StandIn:
         return f"<{self._name}: not installed in the grading environment>"
 
 
-QUIET_MODULES = frozenset({"google", "tqdm"})
+QUIET_MODULES = frozenset({"google"})
 STAND_INS = StandIns()
