@@ -13,6 +13,9 @@ Keys (every one but ``questions`` optional)::
     submission_seconds = 300            # any field of autograder.sandbox.launch.Limits
     [budgets]                           # named per-call budgets, seconds:
     train = 60.0                        #   student.call("train", ..., budget="train")
+    [dependencies]                      # graded functions that call other graded ones:
+    neural_network = ["sigmoid"]        #   a failed test is tried again with the reference
+                                        #   `sigmoid` (docs/grading-policy.md)
 
 A bad manifest raises ``GraderDefinitionError`` naming the file and the key.
 """
@@ -32,7 +35,7 @@ from ..sandbox.launch import Limits
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets",
-        "packages"}
+        "packages", "dependencies"}
 LIMIT_FIELDS = {f.name: f.type for f in dataclasses.fields(Limits)}
 
 
@@ -46,6 +49,7 @@ class Manifest:
     limits: dict[str, float | int] = field(default_factory=dict)
     budgets: dict[str, float] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
+    dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -101,11 +105,30 @@ def parse_manifest(raw: dict[str, Any], where: str) -> Manifest:
     packages = raw.get("packages", [])
     if not isinstance(packages, list) or not all(_requirement(p) for p in packages):
         raise bad("packages", "a list of pip requirements (e.g. \"tqdm>=4.60\")")
+    dependencies = _dependencies(raw.get("dependencies", {}), names, bad)
     return Manifest(questions={q: float(p) for q, p in questions.items()}, title=title,
                     graders=graders, data=tuple(data),
                     reference_names=tuple(names) if names is not None else None,
                     limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()},
-                    packages=tuple(packages))
+                    packages=tuple(packages), dependencies=dependencies)
+
+
+def _dependencies(table: Any, names: list[str] | None,
+                  bad: Any) -> dict[str, tuple[str, ...]]:
+    """``[dependencies]``: function = [the graded functions it calls], all reference names."""
+    if not isinstance(table, dict):
+        raise bad("dependencies", "a table of function = [functions it calls]")
+    found: dict[str, tuple[str, ...]] = {}
+    for function, called in table.items():
+        key = f"dependencies.{function}"
+        if not function.isidentifier() or not isinstance(called, list) or not called or not all(
+                isinstance(c, str) and c.isidentifier() and c != function for c in called):
+            raise bad(key, "a non-empty list of other functions' names")
+        unknown = [n for n in (function, *called) if names is not None and n not in names]
+        if unknown:
+            raise bad(key, f"`{unknown[0]}` is not one of reference_names")
+        found[function] = tuple(called)
+    return found
 
 
 def _requirement(value: Any) -> bool:

@@ -16,6 +16,7 @@ by ``autograder.toolkit.checks`` and a ``StudentError`` from the session. Anythi
 
 from __future__ import annotations
 
+import inspect
 import zlib
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 from ..errors import StudentError
 from ..gradebook.results import TestOutcome
 from ..toolkit.checks import GradingFailure, PartialCredit
+from . import dependencies
 
 MARKER = "question"
 INTERNAL = "the grader could not check this (an internal grader error; the TA has been told)"
@@ -71,7 +73,10 @@ class GradingPlugin:
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
+        return self._rng(request.node.nodeid)
+
+    def _rng(self, nodeid: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(nodeid.encode())])
 
     # ------------------------------------------------------------------ hooks
 
@@ -104,6 +109,44 @@ class GradingPlugin:
             if abs(total - self.questions[qid]) > 1e-9:
                 self.problems.append(f"question {qid!r}: tests add up to {total:g} points, "
                                      f"the manifest says {self.questions[qid]:g}")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """Run the test; if it fails after calling a function with dependencies (the
+        manifest's ``[dependencies]``), run it again with their reference versions bound
+        (``dependencies``): a mistake is charged once, to the function that makes it."""
+        graph = getattr(self._assignment, "dependencies", None) or {}
+        if not graph or "student" not in pyfuncitem.funcargs:
+            return None  # pytest's own call
+        names = inspect.signature(pyfuncitem.obj).parameters
+        args = {name: pyfuncitem.funcargs[name] for name in names}
+        recording = dependencies.Recording(args["student"])
+        try:
+            pyfuncitem.obj(**{**args, "student": recording})
+            return True
+        except Exception as exc:  # noqa: BLE001 - judged below, re-raised unless retried
+            first = exc
+        given = dependencies.references_for(recording.called, graph, self._reference)
+        if not given or not dependencies.worth_trying(first):
+            raise first
+        if "rng" in args:
+            args["rng"] = self._rng(pyfuncitem.nodeid)  # the same inputs again
+        second: BaseException | None = None
+        try:
+            pyfuncitem.obj(**{**args, "student": dependencies.GivenReferences(
+                args["student"], given)})
+        except Exception as exc:  # noqa: BLE001 - compared with the first run's failure
+            second = exc
+        which = dependencies.names(given)
+        self.log.append(f"RETRIED {pyfuncitem.nodeid} with the reference {which}: "
+                        f"{'passed' if second is None else type(second).__name__}")
+        if second is None:
+            return True  # the mistake is the dependency's: charged by its own tests
+        if dependencies.fraction(second) > dependencies.fraction(first) and isinstance(
+                second, PartialCredit):
+            raise dependencies.amended(second, f" (with a correct {which}; with yours: {first})")
+        raise dependencies.amended(first, f" (also with a correct {which}, so not because of "
+                                          f"{which})") from None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
