@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ..errors import StudentError
+from ..errors import MissingName, StudentError
 from ..gradebook.results import TestOutcome
 from ..toolkit.checks import GradingFailure, PartialCredit
 from . import dependencies
@@ -47,6 +47,7 @@ class GradingPlugin:
         self.outcomes: dict[str, TestOutcome] = {}
         self.internal_errors: list[str] = []
         self.log: list[str] = []  # TA-only: the traceback of every failed test
+        self.missing: dict[str, str] = {}  # test -> the name it found missing (``prose``)
 
     def begin(self, student: Any, seed: int) -> None:
         """Grade ``student`` with ``seed`` in the next pass; forget the last submission."""
@@ -55,6 +56,7 @@ class GradingPlugin:
         self.outcomes = {}
         self.internal_errors = []
         self.log = []
+        self.missing = {}
 
     # ------------------------------------------------------------------ fixtures
 
@@ -170,6 +172,8 @@ class GradingPlugin:
 
     def _feedback(self, nodeid: str, call: pytest.CallInfo[None]) -> str:
         exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, MissingName) and isinstance(exc.name, str):
+            self.missing[nodeid] = exc.name
         if isinstance(exc, GradingFailure | StudentError):
             return str(exc.feedback if isinstance(exc, StudentError) else exc)
         if call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
