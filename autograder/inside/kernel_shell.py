@@ -1,43 +1,23 @@
 """Jupyter's semantics for the sandboxed worker: the shell a notebook's cells run in.
 
-Imported by ``worker.py`` and ``worker_serve.py`` inside the sandbox (a copy of this file lies next to
-it), never by the trusted side. It builds IPython's ``InteractiveShell`` the
-way ipykernel configures its own, minus the kernel: ipykernel's
-``ZMQInteractiveShell`` and its display publisher need a kernel session and
-ZMQ sockets, and its in-process kernel starts threads and a debugger, none of
-which belong in the sandbox. What a notebook sees is what a kernel gives it:
+Imported by ``worker.py`` and ``worker_serve.py`` inside the sandbox (a copy of this file
+lies next to it), never by the trusted side. It builds IPython's ``InteractiveShell`` the
+way ipykernel configures its own, minus the kernel (ipykernel's ``ZMQInteractiveShell``
+needs a kernel session and ZMQ sockets; its in-process kernel starts threads and a
+debugger): matplotlib's inline backend from the start; ``display()``, rich outputs and a
+cell's last value formatted as text and discarded; ``input()``/``getpass()`` raising
+``StdinNotImplementedError`` as under nbclient; ``breakpoint()`` doing nothing, as
+ipykernel's hook with no debugger attached; ``exit()``/``quit()`` not stopping the cell,
+as in a kernel run by nbclient; IPython's own magics (``%timeit`` runs once unless told).
 
-* matplotlib's inline backend (matplotlib-inline) from the start, so
-  ``%matplotlib inline``, ``%config InlineBackend...`` and ``plt.show()`` work;
-  ``%matplotlib notebook`` / ``widget`` / a GUI fall back to inline with a note;
-* ``display()``, rich outputs and the value of a cell's last expression are
-  formatted (as text only) and discarded, as figures are: they are not
-  printed output in Jupyter either;
-* ``input()`` / ``getpass()`` raise ``StdinNotImplementedError`` at once, as
-  they do when nbconvert/nbclient runs a notebook;
-* ``breakpoint()`` does nothing, as ipykernel's hook does with no debugger
-  attached; ``exit()`` / ``quit()`` (``keep_kernel=`` too) do not stop the
-  cell, as in a kernel run by nbclient (a note says so);
-* ``%%capture``, ``%time``, ``%load_ext autoreload``, ``get_ipython()`` are
-  IPython's own; ``%timeit`` runs its statement once unless told ``-n``/``-r``.
-
-What the grading environment lacks is not the student's fault (each such
-event is a *note* sent back with the cell's reply):
-
-* shell escapes (``!cmd``, ``x = !cmd``, ``%pip``, ``%conda``, ``%%bash``,
-  ``%%sh``...) do not run; the line (or shell cell) is skipped and the rest of
-  the cell runs;
-* a line magic IPython does not know (Colab's ``%tensorflow_version``)
-  and a ``%cd`` into a folder that does not exist are skipped;
-* a cell-level ``import`` of a module that is not installed binds a stand-in
-  module instead of stopping the cell; using the stand-in raises
-  ``ModuleNotFoundError`` naming the module. ``google.colab``'s functions
-  (``drive.mount``, ``files.upload``...) are no-ops. Imports inside ``try``
-  blocks and imports made by installed libraries are untouched, so a
-  student's own fallback still runs; an import that would rebind a name the
-  notebook already bound (``from common.functions import sigmoid`` after the
-  student's own ``sigmoid``) raises as it does in Jupyter, so no stand-in ever
-  replaces the student's work. (``tqdm`` is installed, not stood in.)
+What the grading environment lacks is not the student's fault; each such event is a
+*note* sent back with the cell's reply. Shell escapes and shell magics, unknown line
+magics, ``%cd`` into a missing folder are skipped; a cell-level ``import`` of a module
+that is not installed binds a stand-in (``google.colab``'s functions are no-ops), except
+inside ``try`` blocks, in installed libraries, and when the import would rebind a name
+the notebook already bound (``from common.functions import sigmoid`` after the student's
+own ``sigmoid``): then it raises as in Jupyter. The list, with each note, is
+docs/jupyter-differences.md.
 """
 
 from __future__ import annotations
@@ -99,8 +79,8 @@ def make_shell() -> Any:
         """ipykernel's ``exit``/``quit``: they take ``keep_kernel`` and ask the front end."""
 
         def __call__(self, keep_kernel: bool = False) -> None:
-            if self._ip is not None:
-                self._ip.ask_exit()
+            note("`exit()` did not stop the notebook: grading runs every cell, as Jupyter "
+                 "does when it runs a whole notebook")
 
     class QuietDisplayPublisher(DisplayPublisher):
         """Rich outputs go to the notebook's display area, never to stdout: dropped here."""
@@ -149,10 +129,6 @@ def make_shell() -> Any:
         def _default_exiter(self) -> Any:
             return KernelExit(self)
 
-        def ask_exit(self) -> None:
-            note("`exit()` did not stop the notebook: grading runs every cell, as Jupyter "
-                 "does when it runs a whole notebook")
-
         def run_line_magic(self, magic_name: str, line: str, _stack_depth: int = 1) -> Any:
             if magic_name == "timeit" and not _has_repeat_flags(line):
                 line = "-n1 -r1 " + line
@@ -181,9 +157,9 @@ def make_shell() -> Any:
             _skip_cell_magic(name), magic_kind="cell", magic_name=name)
     assert shell.display_formatter is not None  # made by InteractiveShell.__init__
     shell.display_formatter.active_types = ["text/plain"]  # figures are never rendered
-    shell.set_hook("show_in_pager", _no_pager)  # `len?` is a pager payload in Jupyter, not stdout
+    shell.set_hook("show_in_pager", _nothing)
     _no_stdin()
-    sys.breakpointhook = _no_debugger
+    sys.breakpointhook = _nothing
     _inline_matplotlib(shell)
     shell.ast_transformers.append(MissingImports())
     STAND_INS.user_globals = shell.user_ns
@@ -223,12 +199,9 @@ def import_from_working_folder() -> None:
         sys.path.insert(0, "")
 
 
-def _no_pager(*_args: Any, **_kwargs: Any) -> None:
-    return None
-
-
-def _no_debugger(*_args: Any, **_kwargs: Any) -> None:
-    """``breakpoint()`` as ipykernel's hook (debugpy's) runs it with no debugger attached."""
+def _nothing(*_args: Any, **_kwargs: Any) -> None:
+    """The pager (``len?`` is a payload in Jupyter, not stdout); ``breakpoint()`` (ipykernel's
+    debugpy hook with no debugger attached)."""
 
 
 def _skip_line_magic(name: str) -> Any:
