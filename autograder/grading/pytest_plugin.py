@@ -144,6 +144,8 @@ class GradingPlugin:
                         f"{'passed' if second is None else type(second).__name__}")
         if second is None:
             return True  # the mistake is the dependency's: charged by its own tests
+        if not dependencies.worth_trying(second):  # timed out, or the graders' own error
+            raise first
         if dependencies.fraction(second) > dependencies.fraction(first) and isinstance(
                 second, PartialCredit):
             raise dependencies.amended(second, f" (with a correct {which}; with yours: {first})")
