@@ -141,7 +141,8 @@ class GradingPlugin:
             second = exc
         which = dependencies.names(given)
         self.log.append(f"RETRIED {pyfuncitem.nodeid} with the reference {which}: "
-                        f"{'passed' if second is None else type(second).__name__}")
+                        f"{'passed' if second is None else type(second).__name__}; the "
+                        f"first run: {type(first).__name__}: {str(first)[:300]}")
         if second is None:
             return True  # the mistake is the dependency's: charged by its own tests
         if not dependencies.worth_trying(second):  # timed out, or the graders' own error
