@@ -191,6 +191,8 @@ NOTEBOOKS: dict[str, list[str]] = {
     "breakpoint-left": [
         "def f(x):\n    breakpoint()\n    return x + 1\nprint(f(1))",
         "import pdb\nprint(f(2))",
+        "def g(x):\n    pdb.set_trace()\n    return x\nprint(g(3))",
+        "print('the next cell runs')",
     ],
     "exit-quit": [
         "x = 41",
