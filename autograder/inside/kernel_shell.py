@@ -12,7 +12,8 @@ as in a kernel run by nbclient; IPython's own magics (``%timeit`` runs once unle
 
 What the grading environment lacks is not the student's fault; each such event is a
 *note* sent back with the cell's reply. Shell escapes and shell magics, unknown line
-magics, ``%cd`` into a missing folder are skipped; a cell-level ``import`` of a module
+magics, ``%cd`` (and ``os.chdir`` into Colab's ``/content``...) into a missing folder,
+``%load_ext`` of an extension not installed are skipped (``habits``); a cell-level ``import`` of a module
 that is not installed binds a stand-in (``google.colab``'s functions are no-ops), except
 inside ``try`` blocks, in installed libraries, and when the import would rebind a name
 the notebook already bound (``from common.functions import sigmoid`` after the student's
@@ -28,6 +29,7 @@ import contextlib
 import getpass
 import importlib.abc
 import importlib.machinery
+import os
 import shlex
 import sys
 import types
@@ -138,6 +140,11 @@ def make_shell() -> Any:
                     note(f"`%cd {_short(line, 60)}` was skipped: that folder does not exist "
                          "during grading")
                     return None
+            if magic_name in ("load_ext", "reload_ext") and _sibling("habits").missing_extension(
+                    line):
+                note(f"`%{magic_name} {_short(line, 40)}`: that extension is not installed in "
+                     "the grading environment; the line was skipped")
+                return None
             if self.find_line_magic(magic_name) is None:
                 note(f"`%{_short(magic_name, 30)}` is not a magic the grader knows; the line "
                      "was skipped")
@@ -160,6 +167,7 @@ def make_shell() -> Any:
     shell.set_hook("show_in_pager", _nothing)
     _no_stdin()
     sys.breakpointhook = _nothing
+    _sibling("habits").guard_chdir(shell.user_ns, note)
     _inline_matplotlib(shell)
     shell.ast_transformers.append(MissingImports())
     STAND_INS.user_globals = shell.user_ns
@@ -179,17 +187,13 @@ def preload() -> None:
     for module in NOTEBOOK_LIBRARIES:
         with contextlib.suppress(Exception):
             __import__(module)
-    _lazy_ticks().install()
+    _sibling("lazy_ticks").install()
 
 
-def _lazy_ticks() -> Any:
-    """``lazy_ticks``: the package's on the trusted side, the copy next to ``worker.py`` in the
-    sandbox."""
-    try:
-        from . import lazy_ticks
-    except ImportError:
-        import lazy_ticks  # type: ignore[no-redef]
-    return lazy_ticks
+def _sibling(name: str) -> Any:
+    """A module of ``inside/``: the package's on the trusted side, the copy next to
+    ``worker.py`` in the sandbox."""
+    return importlib.import_module(f"{__package__}.{name}" if __package__ else name)
 
 
 def import_from_working_folder() -> None:
@@ -229,8 +233,6 @@ def _cd_target(line: str) -> str | None:
 
 
 def _is_dir(path: str) -> bool:
-    import os
-
     return os.path.isdir(os.path.expanduser(path))
 
 
@@ -256,8 +258,6 @@ def _inline_matplotlib(shell: Any) -> None:
     imported until the notebook does). When matplotlib is already imported (the
     zygote preloads it), the inline backend is activated at once.
     """
-    import os
-
     if "matplotlib" not in sys.modules:
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         return

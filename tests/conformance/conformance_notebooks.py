@@ -210,6 +210,13 @@ NOTEBOOKS: dict[str, list[str]] = {
          "for _ in auto_tqdm(range(2)):\n    total += 1\n"
          "for _ in nb_tqdm(range(2)):\n    total += 1\nprint(total)"),
     ],
+    "colab-chdir-load-ext": [
+        ("from google.colab import drive\ndrive.mount('/content/drive')\nimport os\n"
+         "os.chdir('/content/drive/MyDrive/COSE474/hw1')\n%load_ext tensorboard\n"
+         "import numpy as np\nprint('imports after the folder cell', np.e > 2)"),
+        "os.chdir('/no/such/folder')",
+        "print('still here')",
+    ],
     "d2l-data-cell": [
         ("import os\nos.makedirs(os.path.join('..', 'data'), exist_ok=True)\n"
          "data_file = os.path.join('..', 'data', 'house_tiny.csv')\n"
@@ -228,11 +235,20 @@ SHELL_CELL = re.compile(r"^%%(bash|sh|script|shell|system|sx)\b")
 MPL_GUI = re.compile(r"^(\s*)%matplotlib\s+(notebook|widget|ipympl|qt\w*|tk|gtk\w*|wx|osx)\b.*$")
 COLAB_MAGIC = re.compile(r"^\s*%tensorflow_version\b")
 CD = re.compile(r"^\s*%cd\s+(.+)$")
+CHDIR = re.compile(r"^\s*os\.chdir\(['\"]((?:/content|/gdrive|/kaggle)[^'\"]*)['\"]\)\s*$")
+LOAD_EXT = re.compile(r"^\s*%(?:re)?load_ext\s+([\w.]+)\s*$")
 EXIT = re.compile(r"^\s*(exit|quit)\(.*\)\s*$")
 DEFINED = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=(?!=)", re.MULTILINE)
 IMPORT = re.compile(r"^(?:import\s+([\w.]+)|from\s+([\w.]+)\s+import\s+(.+))")
 WRITTEN_BY_THE_NOTEBOOKS = {"my_utils"}  # %%writefile my_utils.py, then import my_utils
 TQDM_NAMES = {"tqdm": "tqdm = lambda it=(), *a, **k: it", "trange": "trange = lambda *a, **k: range(*a)"}
+
+
+def _spec(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _installed(module: str) -> bool:
@@ -273,6 +289,11 @@ def _graded_line(line: str, bound: frozenset[str] = frozenset()) -> str | None:
     if SHELL_LINE.match(line) or SHELL_MAGIC_LINE.match(line) or COLAB_MAGIC.match(line):
         return None
     if EXIT.match(line):
+        return None
+    if (match := CHDIR.match(line)) and not Path(match.group(1)).is_dir():
+        return None
+    if (match := LOAD_EXT.match(line)) and not any(
+            _spec(m) for m in (match.group(1), f"IPython.extensions.{match.group(1)}")):
         return None
     if match := UPLOAD_ASSIGN.match(line):
         return f"{match.group(1)}{{}}"

@@ -81,3 +81,20 @@ def test_what_a_notebook_writes_next_to_the_working_folder_is_gone_for_the_next(
     first.close()
     later = run("import os\nprint(os.path.exists('../data/answers'), os.listdir('..'))")
     assert later.outcomes[0].stdout == "False ['student']\n"
+
+
+def test_colab_chdir_and_missing_extensions_are_skipped_with_a_note(run):
+    """Colab's folder cell and ``%load_ext tensorboard`` in the import cell: the imports
+    after them still run (in Colab they did)."""
+    session = run("from google.colab import drive\ndrive.mount('/content/drive')\nimport os\n"
+                  "os.chdir('/content/drive/MyDrive/COSE474/hw1')\nimport numpy as np",
+                  "%load_ext tensorboard\n%load_ext autoreload\n%autoreload 2\nx = np.ones(2)",
+                  "os.chdir('/no/such/folder')",
+                  "os.makedirs('sub', exist_ok=True)\nos.chdir('sub')\nprint(os.path.basename("
+                  "os.getcwd()))")
+    first, second, third, fourth = session.outcomes
+    assert (first.status, second.status) == ("ok", "ok")
+    assert any("os.chdir('/content/drive/MyDrive/COSE474/hw1')" in n for n in first.notes)
+    assert any("%load_ext tensorboard" in n for n in second.notes) and len(second.notes) == 1
+    assert (third.status, third.ename) == ("error", "FileNotFoundError") and not third.notes
+    assert (fourth.status, fourth.stdout) == ("ok", "sub\n")
