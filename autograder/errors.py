@@ -92,7 +92,9 @@ class MissingName(StudentError, NameError):
 
     @classmethod
     def for_name(cls, name: str) -> MissingName:
-        return cls(f"`{name}` is not defined in the notebook")
+        error = cls(f"`{name}` is not defined in the notebook")
+        error.name = name  # NameError's own attribute: which name (``grading.prose``)
+        return error
 
 
 class StudentException(StudentError):

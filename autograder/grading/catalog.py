@@ -128,6 +128,12 @@ class Assignment:
         return float(sum(self.questions.values()))
 
     @property
+    def dependencies(self) -> dict[str, tuple[str, ...]]:
+        """Graded function -> the graded functions it calls (the manifest's
+        ``[dependencies]``): a failed test is tried again with their reference versions."""
+        return dict(self.manifest.dependencies)
+
+    @property
     def budgets(self) -> dict[str, float]:
         """Named per-call budgets in seconds (``student.call(..., budget=NAME)``)."""
         return dict(self.manifest.budgets)

@@ -12,6 +12,7 @@ the process gets (``grader_session``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -26,6 +27,7 @@ from ..sandbox.launch import Limits
 from ..sandbox.worker_handle import WorkerGone
 from .catalog import Assignment, load_module
 from .grader_session import GraderSession, GraderSessionBroken
+from .prose import where, written_in_prose
 from .pytest_plugin import GradingPlugin
 from .session import StudentSession, cell_report
 
@@ -61,6 +63,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         cells = cell_report(cell_outcomes)
     finally:
         session.close()
+    _say_where_missing_names_are(plugin, submission.path)
     tests = tuple(plugin.outcomes.get(nodeid) or _not_run(plugin, nodeid)
                   for nodeid in plugin.expected_tests())
     notes += session.warnings
@@ -124,6 +127,18 @@ def _grader_session(assignment: Assignment) -> GraderSession:
 def _reference(path: Path, name: str, version: str) -> ModuleType:
     """The reference module, imported once per grading process and grader version."""
     return load_module(path, f"_reference_{name}")
+
+
+def _say_where_missing_names_are(plugin: GradingPlugin, path: Path) -> None:
+    """A name the checks missed that is written in a markdown or raw cell: say where."""
+    if not plugin.missing:
+        return
+    places = written_in_prose(path, set(plugin.missing.values()))
+    for nodeid, name in plugin.missing.items():
+        outcome = plugin.outcomes.get(nodeid)
+        if name in places and outcome is not None and not outcome.passed:
+            plugin.outcomes[nodeid] = dataclasses.replace(
+                outcome, feedback=f"{outcome.feedback}: {where(name, places[name])}")
 
 
 def _not_run(plugin: GradingPlugin, nodeid: str) -> TestOutcome:

@@ -17,6 +17,9 @@ Keys (every one but ``questions`` optional)::
     address_space_bytes = 2147483648    #   e.g. the address-space rlimit apart from memory
     [budgets]                           # named per-call budgets, seconds:
     train = 60.0                        #   student.call("train", ..., budget="train")
+    [dependencies]                      # graded functions that call other graded ones:
+    neural_network = ["sigmoid"]        #   a failed test is tried again with the reference
+                                        #   `sigmoid` (docs/grading-policy.md)
 
 A bad manifest raises ``GraderDefinitionError`` naming the file and the key.
 """
@@ -36,7 +39,7 @@ from ..sandbox.launch import Limits
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 KEYS = {"title", "graders", "data", "reference_names", "questions", "limits", "budgets",
-        "packages", "preload"}
+        "packages", "preload", "dependencies"}
 LIMIT_FIELDS = {f.name: str(f.type).removesuffix(" | None") for f in dataclasses.fields(Limits)}
 GiB = 1024 ** 3
 # The limits a preloaded library needs, as defaults under the manifest's [limits]: torch maps
@@ -59,6 +62,7 @@ class Manifest:
     budgets: dict[str, float] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
     preload: tuple[str, ...] = ()
+    dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def limit_defaults(self) -> dict[str, float | int]:
         """The preloaded libraries' minimum limits (``PRELOAD_LIMITS``), then ``[limits]``."""
@@ -126,11 +130,31 @@ def parse_manifest(raw: dict[str, Any], where: str) -> Manifest:
     if not isinstance(preload, list) or not all(isinstance(p, str) and PRELOADABLE.fullmatch(p)
                                                 for p in preload) or len(set(preload)) < len(preload):
         raise bad("preload", "a list of distinct top-level module names (e.g. [\"torch\"])")
+    dependencies = _dependencies(raw.get("dependencies", {}), names, bad)
     return Manifest(questions={q: float(p) for q, p in questions.items()}, title=title,
                     graders=graders, data=tuple(data),
                     reference_names=tuple(names) if names is not None else None,
                     limits=dict(limits), budgets={k: float(v) for k, v in budgets.items()},
-                    packages=tuple(packages), preload=tuple(preload))
+                    packages=tuple(packages), preload=tuple(preload),
+                    dependencies=dependencies)
+
+
+def _dependencies(table: Any, names: list[str] | None,
+                  bad: Any) -> dict[str, tuple[str, ...]]:
+    """``[dependencies]``: function = [the graded functions it calls], all reference names."""
+    if not isinstance(table, dict):
+        raise bad("dependencies", "a table of function = [functions it calls]")
+    found: dict[str, tuple[str, ...]] = {}
+    for function, called in table.items():
+        key = f"dependencies.{function}"
+        if not function.isidentifier() or not isinstance(called, list) or not called or not all(
+                isinstance(c, str) and c.isidentifier() and c != function for c in called):
+            raise bad(key, "a non-empty list of other functions' names")
+        unknown = [n for n in (function, *called) if names is not None and n not in names]
+        if unknown:
+            raise bad(key, f"`{unknown[0]}` is not one of reference_names")
+        found[function] = tuple(called)
+    return found
 
 
 def _requirement(value: Any) -> bool:

@@ -16,6 +16,7 @@ by ``autograder.toolkit.checks`` and a ``StudentError`` from the session. Anythi
 
 from __future__ import annotations
 
+import inspect
 import zlib
 from types import ModuleType
 from typing import Any
@@ -23,9 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ..errors import StudentError
+from ..errors import MissingName, StudentError
 from ..gradebook.results import TestOutcome
 from ..toolkit.checks import GradingFailure, PartialCredit
+from . import dependencies
 
 MARKER = "question"
 INTERNAL = "the grader could not check this (an internal grader error; the TA has been told)"
@@ -45,6 +47,7 @@ class GradingPlugin:
         self.outcomes: dict[str, TestOutcome] = {}
         self.internal_errors: list[str] = []
         self.log: list[str] = []  # TA-only: the traceback of every failed test
+        self.missing: dict[str, str] = {}  # test -> the name it found missing (``prose``)
 
     def begin(self, student: Any, seed: int) -> None:
         """Grade ``student`` with ``seed`` in the next pass; forget the last submission."""
@@ -53,6 +56,7 @@ class GradingPlugin:
         self.outcomes = {}
         self.internal_errors = []
         self.log = []
+        self.missing = {}
 
     # ------------------------------------------------------------------ fixtures
 
@@ -71,7 +75,10 @@ class GradingPlugin:
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
+        return self._rng(request.node.nodeid)
+
+    def _rng(self, nodeid: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(nodeid.encode())])
 
     # ------------------------------------------------------------------ hooks
 
@@ -105,6 +112,47 @@ class GradingPlugin:
                 self.problems.append(f"question {qid!r}: tests add up to {total:g} points, "
                                      f"the manifest says {self.questions[qid]:g}")
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """Run the test; if it fails after calling a function with dependencies (the
+        manifest's ``[dependencies]``), run it again with their reference versions bound
+        (``dependencies``): a mistake is charged once, to the function that makes it."""
+        graph = getattr(self._assignment, "dependencies", None) or {}
+        if not graph or "student" not in pyfuncitem.funcargs:
+            return None  # pytest's own call
+        names = inspect.signature(pyfuncitem.obj).parameters
+        args = {name: pyfuncitem.funcargs[name] for name in names}
+        recording = dependencies.Recording(args["student"])
+        try:
+            pyfuncitem.obj(**{**args, "student": recording})
+            return True
+        except Exception as exc:  # noqa: BLE001 - judged below, re-raised unless retried
+            first = exc
+        given = dependencies.references_for(recording.called, graph, self._reference)
+        if not given or not dependencies.worth_trying(first):
+            raise first
+        if "rng" in args:
+            args["rng"] = self._rng(pyfuncitem.nodeid)  # the same inputs again
+        second: BaseException | None = None
+        try:
+            pyfuncitem.obj(**{**args, "student": dependencies.GivenReferences(
+                args["student"], given)})
+        except Exception as exc:  # noqa: BLE001 - compared with the first run's failure
+            second = exc
+        which = dependencies.names(given)
+        self.log.append(f"RETRIED {pyfuncitem.nodeid} with the reference {which}: "
+                        f"{'passed' if second is None else type(second).__name__}; the "
+                        f"first run: {type(first).__name__}: {str(first)[:300]}")
+        if second is None:
+            return True  # the mistake is the dependency's: charged by its own tests
+        if not dependencies.worth_trying(second):  # timed out, or the graders' own error
+            raise first
+        if dependencies.fraction(second) > dependencies.fraction(first) and isinstance(
+                second, PartialCredit):
+            raise dependencies.amended(second, f" (with a correct {which}; with yours: {first})")
+        raise dependencies.amended(first, f" (also with a correct {which}, so not because of "
+                                          f"{which})") from None
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
@@ -127,6 +175,8 @@ class GradingPlugin:
 
     def _feedback(self, nodeid: str, call: pytest.CallInfo[None]) -> str:
         exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, MissingName) and isinstance(exc.name, str):
+            self.missing[nodeid] = exc.name
         if isinstance(exc, GradingFailure | StudentError):
             return str(exc.feedback if isinstance(exc, StudentError) else exc)
         if call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):

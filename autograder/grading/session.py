@@ -217,6 +217,36 @@ class StudentSession:
         except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
             raise BadReply(f"the arguments of `{name}` could not be read: {exc}") from None
 
+    def call_given(self, name: str, *args: Any, given: dict[str, Callable[..., Any]],
+                   see_args: bool = False, timeout: float | None = None,
+                   budget: str | None = None) -> tuple[Any, tuple[Any, ...]]:
+        """``call_seeing_args`` (or ``call`` when not ``see_args``: the arguments are ``()``)
+        with each trusted function of ``given`` bound under its name in the notebook's
+        globals for the duration of this one call, then the notebook's own value restored.
+
+        For charging a mistake once (``pytest_plugin``): the student's ``neural_network``
+        called with a correct ``sigmoid``. Like a function argument of ``call``, each is
+        a proxy: only its arguments and results cross the boundary.
+        """
+        callbacks = Callbacks(self.max_callbacks)
+        encoded = [callbacks.encode(a) for a in args]
+        bound = {key: callbacks.encode(function) for key, function in given.items()}
+        if not all(type(v) is dict and v.get("$t") == "callable" for v in bound.values()):
+            raise TypeError("call_given binds functions only")
+        message = {"op": "call", "name": name, "args": encoded, "see_args": see_args,
+                   "given": bound}
+        reply = self._ask(name, message, self._seconds(timeout, budget), callbacks.answer)
+        value = value_of(name, reply)
+        if not see_args:
+            return value, ()
+        after = reply.get("args")
+        if type(after) is not list or len(after) != len(args):
+            raise BadReply(f"the notebook's process did not report the arguments of `{name}`")
+        try:
+            return value, tuple(protocol.decode(a) for a in after)
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
+            raise BadReply(f"the arguments of `{name}` could not be read: {exc}") from None
+
     def call_each(self, name: str, calls: Iterable[Sequence[Any]], *,
                   timeout: float | None = None, budget: str | None = None) -> Iterator[Any]:
         """``call(name, *args)`` for each ``args`` in ``calls``, in one round trip to the worker.

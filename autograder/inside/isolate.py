@@ -8,7 +8,9 @@ zygote just forked, before any student code, and never by the zygote itself:
    namespace of the worker's own (the user namespace is what lets an
    unprivileged process own them; it maps only the worker's own uid and gid);
 2. fresh, size- and inode-capped tmpfs mounts over ``/tmp``, home and
-   ``/dev/shm`` where it is writable; the assignment's public files are bound read-only into the
+   ``/dev/shm`` where it is writable, and over home's parent when it holds
+   nothing but mounts (bubblewrap's ``/home``: a notebook may write
+   ``../data`` as on a student's machine); the assignment's public files are bound read-only into the
    new home. Nothing an earlier submission left in a scratch folder, a SysV
    IPC object or a POSIX message queue is visible here, and everything this
    worker creates is freed by the kernel when its last process dies: no walk
@@ -82,7 +84,7 @@ def _mounts_under(folder: str) -> list[str]:
             if point.startswith(folder.rstrip("/") + "/") and point != STAGE:
                 found.append(point)
     kept: list[str] = []
-    for point in sorted(found):
+    for point in sorted(set(found)):  # a mount hidden under a carried one is listed too
         if not any(point.startswith(k + "/") for k in kept):
             kept.append(point)
     return kept
@@ -103,6 +105,18 @@ def _recreate(folder: str, scratch_bytes: int, mode: str) -> None:
     _mount(STAGE, folder, None, MS_MOVE)
 
 
+def _only_mounts(folder: str) -> bool:
+    """Whether ``folder`` (not ``/``) holds mount points only, so a tmpfs over it that
+    carries them hides nothing."""
+    if folder in ("", "/"):
+        return False
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return False
+    return all(os.path.ismount(os.path.join(folder, entry)) for entry in entries)
+
+
 def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
     """Steps 1-3 above, in the calling (single-threaded, just forked) process."""
     uid, gid = os.getuid(), os.getgid()
@@ -111,6 +125,9 @@ def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    parent = os.path.dirname(home.rstrip("/"))
+    if _only_mounts(parent):  # bubblewrap's /home: `../data` is writable, as a student's is
+        _recreate(parent, scratch_bytes, "0755")
     _recreate(home, scratch_bytes, "0755")
     if os.access("/dev/shm", os.W_OK):  # bubblewrap's is not writable: nothing to renew
         _recreate("/dev/shm", scratch_bytes, "1777")

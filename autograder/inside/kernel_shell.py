@@ -1,37 +1,24 @@
 """Jupyter's semantics for the sandboxed worker: the shell a notebook's cells run in.
 
-Imported by ``worker.py`` and ``worker_serve.py`` inside the sandbox (a copy of this file lies next to
-it), never by the trusted side. It builds IPython's ``InteractiveShell`` the
-way ipykernel configures its own, minus the kernel: ipykernel's
-``ZMQInteractiveShell`` and its display publisher need a kernel session and
-ZMQ sockets, and its in-process kernel starts threads and a debugger, none of
-which belong in the sandbox. What a notebook sees is what a kernel gives it:
+Imported by ``worker.py`` and ``worker_serve.py`` inside the sandbox (a copy of this file
+lies next to it), never by the trusted side. It builds IPython's ``InteractiveShell`` the
+way ipykernel configures its own, minus the kernel (ipykernel's ``ZMQInteractiveShell``
+needs a kernel session and ZMQ sockets; its in-process kernel starts threads and a
+debugger): matplotlib's inline backend from the start; ``display()``, rich outputs and a
+cell's last value formatted as text and discarded; ``input()``/``getpass()`` raising
+``StdinNotImplementedError`` as under nbclient; ``breakpoint()`` doing nothing, as
+ipykernel's hook with no debugger attached; ``exit()``/``quit()`` not stopping the cell,
+as in a kernel run by nbclient; IPython's own magics (``%timeit`` runs once unless told).
 
-* matplotlib's inline backend (matplotlib-inline) from the start, so
-  ``%matplotlib inline``, ``%config InlineBackend...`` and ``plt.show()`` work;
-  ``%matplotlib notebook`` / ``widget`` / a GUI fall back to inline with a note;
-* ``display()``, rich outputs and the value of a cell's last expression are
-  formatted (as text only) and discarded, as figures are: they are not
-  printed output in Jupyter either;
-* ``input()`` / ``getpass()`` raise ``StdinNotImplementedError`` at once, as
-  they do when nbconvert/nbclient runs a notebook;
-* ``%%capture``, ``%time``, ``%load_ext autoreload``, ``get_ipython()`` are
-  IPython's own; ``%timeit`` runs its statement once unless told ``-n``/``-r``.
-
-What the grading environment lacks is not the student's fault (each such
-event is a *note* sent back with the cell's reply):
-
-* shell escapes (``!cmd``, ``x = !cmd``, ``%pip``, ``%conda``, ``%%bash``,
-  ``%%sh``...) do not run; the line (or shell cell) is skipped and the rest of
-  the cell runs;
-* a line magic IPython does not know (Colab's ``%tensorflow_version``)
-  and a ``%cd`` into a folder that does not exist are skipped;
-* a cell-level ``import`` of a module that is not installed binds a stand-in
-  module instead of stopping the cell; using the stand-in raises
-  ``ModuleNotFoundError`` naming the module. ``google.colab``'s functions
-  (``drive.mount``, ``files.upload``...) are no-ops, and ``tqdm`` passes its
-  iterable through. Imports inside ``try`` blocks and imports made by
-  installed libraries are untouched, so a student's own fallback still runs.
+What the grading environment lacks is not the student's fault; each such event is a
+*note* sent back with the cell's reply. Shell escapes and shell magics, unknown line
+magics, ``%cd`` (and ``os.chdir`` into Colab's ``/content``...) into a missing folder,
+``%load_ext`` of an extension not installed are skipped (``habits``); a cell-level ``import`` of a module
+that is not installed binds a stand-in (``google.colab``'s functions are no-ops), except
+inside ``try`` blocks, in installed libraries, and when the import would rebind a name
+the notebook already bound (``from common.functions import sigmoid`` after the student's
+own ``sigmoid``): then it raises as in Jupyter. The list, with each note, is
+docs/jupyter-differences.md.
 """
 
 from __future__ import annotations
@@ -42,6 +29,7 @@ import contextlib
 import getpass
 import importlib.abc
 import importlib.machinery
+import os
 import shlex
 import sys
 import types
@@ -81,11 +69,20 @@ def _short(text: str, cap: int = 80) -> str:
 
 def make_shell() -> Any:
     """An InteractiveShell configured as ipykernel configures its own (see the module doc)."""
+    from IPython.core.autocall import ExitAutocall
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.text import SList
+    from traitlets import default
     from traitlets.config import Config
+
+    class KernelExit(ExitAutocall):
+        """ipykernel's ``exit``/``quit``: they take ``keep_kernel`` and ask the front end."""
+
+        def __call__(self, keep_kernel: bool = False) -> None:
+            note("`exit()` did not stop the notebook: grading runs every cell, as Jupyter "
+                 "does when it runs a whole notebook")
 
     class QuietDisplayPublisher(DisplayPublisher):
         """Rich outputs go to the notebook's display area, never to stdout: dropped here."""
@@ -130,6 +127,10 @@ def make_shell() -> Any:
             self.system(cmd)
             return SList() if split else ""
 
+        @default("exiter")
+        def _default_exiter(self) -> Any:
+            return KernelExit(self)
+
         def run_line_magic(self, magic_name: str, line: str, _stack_depth: int = 1) -> Any:
             if magic_name == "timeit" and not _has_repeat_flags(line):
                 line = "-n1 -r1 " + line
@@ -139,6 +140,11 @@ def make_shell() -> Any:
                     note(f"`%cd {_short(line, 60)}` was skipped: that folder does not exist "
                          "during grading")
                     return None
+            if magic_name in ("load_ext", "reload_ext") and _sibling("habits").missing_extension(
+                    line):
+                note(f"`%{magic_name} {_short(line, 40)}`: that extension is not installed in "
+                     "the grading environment; the line was skipped")
+                return None
             if self.find_line_magic(magic_name) is None:
                 note(f"`%{_short(magic_name, 30)}` is not a magic the grader knows; the line "
                      "was skipped")
@@ -158,8 +164,10 @@ def make_shell() -> Any:
             _skip_cell_magic(name), magic_kind="cell", magic_name=name)
     assert shell.display_formatter is not None  # made by InteractiveShell.__init__
     shell.display_formatter.active_types = ["text/plain"]  # figures are never rendered
-    shell.set_hook("show_in_pager", _no_pager)  # `len?` is a pager payload in Jupyter, not stdout
+    shell.set_hook("show_in_pager", _nothing)
     _no_stdin()
+    sys.breakpointhook = _nothing
+    _sibling("habits").guard_chdir(shell.user_ns, note)
     _inline_matplotlib(shell)
     shell.ast_transformers.append(MissingImports())
     STAND_INS.user_globals = shell.user_ns
@@ -179,17 +187,13 @@ def preload() -> None:
     for module in NOTEBOOK_LIBRARIES:
         with contextlib.suppress(Exception):
             __import__(module)
-    _lazy_ticks().install()
+    _sibling("lazy_ticks").install()
 
 
-def _lazy_ticks() -> Any:
-    """``lazy_ticks``: the package's on the trusted side, the copy next to ``worker.py`` in the
-    sandbox."""
-    try:
-        from . import lazy_ticks
-    except ImportError:
-        import lazy_ticks  # type: ignore[no-redef]
-    return lazy_ticks
+def _sibling(name: str) -> Any:
+    """A module of ``inside/``: the package's on the trusted side, the copy next to
+    ``worker.py`` in the sandbox."""
+    return importlib.import_module(f"{__package__}.{name}" if __package__ else name)
 
 
 def import_from_working_folder() -> None:
@@ -199,8 +203,9 @@ def import_from_working_folder() -> None:
         sys.path.insert(0, "")
 
 
-def _no_pager(*_args: Any, **_kwargs: Any) -> None:
-    return None
+def _nothing(*_args: Any, **_kwargs: Any) -> None:
+    """The pager (``len?`` is a payload in Jupyter, not stdout); ``breakpoint()`` (ipykernel's
+    debugpy hook with no debugger attached)."""
 
 
 def _skip_line_magic(name: str) -> Any:
@@ -228,8 +233,6 @@ def _cd_target(line: str) -> str | None:
 
 
 def _is_dir(path: str) -> bool:
-    import os
-
     return os.path.isdir(os.path.expanduser(path))
 
 
@@ -255,8 +258,6 @@ def _inline_matplotlib(shell: Any) -> None:
     imported until the notebook does). When matplotlib is already imported (the
     zygote preloads it), the inline backend is activated at once.
     """
-    import os
-
     if "matplotlib" not in sys.modules:
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         return
@@ -279,13 +280,22 @@ class MissingImports(ast.NodeTransformer):
         if isinstance(statement, ast.Import) or (
                 isinstance(statement, ast.ImportFrom) and statement.level == 0
                 and statement.module != "__future__"):
+            bound: list[ast.expr] = [ast.Constant(value=n) for n in _bound_names(statement)]
             guard = ast.With(
                 items=[ast.withitem(context_expr=ast.Call(
-                    func=ast.Name(id="_autograder_missing_ok", ctx=ast.Load()), args=[],
-                    keywords=[]))],
+                    func=ast.Name(id="_autograder_missing_ok", ctx=ast.Load()),
+                    args=[ast.Tuple(elts=bound, ctx=ast.Load())], keywords=[]))],
                 body=[statement])
             return ast.fix_missing_locations(ast.copy_location(guard, statement))
         return statement
+
+
+def _bound_names(statement: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names an import statement binds (``import a.b`` binds ``a``; ``*`` binds none
+    we can know)."""
+    if isinstance(statement, ast.Import):
+        return [alias.asname or alias.name.split(".")[0] for alias in statement.names]
+    return [alias.asname or alias.name for alias in statement.names if alias.name != "*"]
 
 
 class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -299,15 +309,20 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.active = 0
         self.made: list[str] = []
         self.user_globals: dict[str, Any] | None = None
+        self.binds: tuple[str, ...] = ()
 
     @contextlib.contextmanager
-    def allowed(self) -> Any:
+    def allowed(self, binds: tuple[str, ...] = ()) -> Any:
+        """Stand-ins for this import, which binds ``binds``; none if it would replace one
+        of the notebook's own names (then it fails as in Jupyter)."""
         self.active += 1
+        self.binds, outer = tuple(binds), self.binds
         made = len(self.made)
         try:
             yield
         finally:
             self.active -= 1
+            self.binds = outer
             new = self.made[made:]
             for name in new:  # one note per import: the deepest module named
                 if not any(other.startswith(name + ".") for other in new):
@@ -317,7 +332,7 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                          + ("" if top in QUIET_MODULES else " (code that uses it fails)"))
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if not self.active or not self._from_notebook():
+        if not self.active or not self._from_notebook() or self._would_replace():
             return None
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
@@ -326,6 +341,12 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
             frame = frame.f_back
         return frame is not None and frame.f_globals is self.user_globals
+
+    def _would_replace(self) -> bool:
+        """Whether the import binds a name the notebook bound to something real."""
+        names = self.user_globals or {}
+        return any(name in names and not isinstance(names[name], StandIn | StandInModule)
+                   for name in self.binds)
 
     def create_module(self, spec: Any) -> types.ModuleType:
         self.made.append(spec.name)
@@ -366,10 +387,6 @@ class StandIn:
             note(f"`{_short(self._name, 60)}(...)` did nothing (Colab is not available during "
                  "grading)")
             return {} if self._name.endswith(".upload") else None
-        if top == "tqdm" and self._name.rsplit(".", 1)[-1] in ("tqdm", "trange"):
-            if self._name.endswith("trange"):
-                return range(*args)
-            return args[0] if args else kwargs.get("iterable", ())
         raise ModuleNotFoundError(f"`{self._name}` cannot run: module `{top}` is not installed "
                                   "in the grading environment", name=top)
 
@@ -377,5 +394,5 @@ class StandIn:
         return f"<{self._name}: not installed in the grading environment>"
 
 
-QUIET_MODULES = frozenset({"google", "tqdm"})
+QUIET_MODULES = frozenset({"google"})
 STAND_INS = StandIns()

@@ -166,15 +166,42 @@ def decode_args(args: list[Any], link: tuple[int, int, Any] | None) -> list[Any]
 
 
 def call(shell: Any, name: str, args: list[Any], link: tuple[int, int, Any] | None = None,
-         see_args: bool = False) -> dict[str, Any]:
-    """Call ``name``; with ``see_args`` the reply also carries the arguments afterwards."""
+         see_args: bool = False, given: Any = None) -> dict[str, Any]:
+    """Call ``name``; with ``see_args`` the reply also carries the arguments afterwards;
+    ``given`` (name -> a trusted function's ``{"$t": "callable"}``) is bound in the
+    notebook's globals for this call only (``_given``)."""
     namespace = shell.user_ns
     if name not in namespace:
         return {"status": "missing"}
     function = namespace[name]
     if not callable(function):
         return {"status": "not_callable", "type": type(function).__name__[:80]}
+    if type(given) is dict and given and link is not None:
+        with _given(namespace, given, link):
+            return _call(function, args, link, see_args)
+    return _call(function, args, link, see_args)
 
+
+@contextlib.contextmanager
+def _given(namespace: dict[str, Any], given: dict[str, Any],
+           link: tuple[int, int, Any]) -> Iterator[None]:
+    """Each name of ``given`` bound to its proxy, then put back as the notebook had it."""
+    names = [str(key) for key in given][:16]
+    saved = {key: namespace[key] for key in names if key in namespace}
+    try:
+        for key, proxy in zip(names, decode_args([given[key] for key in names], link)):
+            namespace[key] = proxy
+        yield
+    finally:
+        for key in names:
+            if key in saved:
+                namespace[key] = saved[key]
+            else:
+                namespace.pop(key, None)
+
+
+def _call(function: Any, args: list[Any], link: tuple[int, int, Any] | None,
+          see_args: bool) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         decoded = decode_args(args, link)
         reply = {"status": "ok", "value": protocol.encode(function(*decoded))}
@@ -273,7 +300,7 @@ def serve(shell: Any, request_fd: int, reply_fd: int, ready_id: int) -> None:
             elif op == "call":
                 reply = call(shell, str(request["name"]), list(request["args"]),
                              (request_fd, reply_fd, request.get("id")),
-                             bool(request.get("see_args")))
+                             bool(request.get("see_args")), request.get("given"))
             elif op == "call_each":
                 reply = call_each(shell, str(request["name"]), list(request["calls"]))
             elif op == "get":

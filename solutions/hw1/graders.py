@@ -14,13 +14,11 @@ The contract is the course's HW1 spec; points per question are in ``assignment.t
 * Each test checks the type (and shape) before the values. A value of the
   wrong type fails every test of that function that looks at the value: a
   separate, small "type" test gives the credit for getting the type right.
-* ``AND_WEIGHTS`` / ``OR_WEIGHTS`` are graded through the *reference*
-  perceptron, so a wrong ``perceptron`` is not also charged to the weights.
-  ``xor`` and ``predict`` cannot be isolated that way (they call the
-  student's own ``perceptron`` / ``neural_network`` inside the worker): their
-  answers are compared with the reference's, so a wrong forward pass normally
-  costs the ``predict`` value points too (bias-first always does: the cases
-  are drawn so that it changes at least one predicted class).
+* A mistake is charged once: ``AND_WEIGHTS`` / ``OR_WEIGHTS`` are graded
+  through the *reference* perceptron; a failed ``neural_network`` / ``predict``
+  test is run again with the reference ``sigmoid`` / ``neural_network`` bound
+  (the manifest's ``[dependencies]``, docs/grading-policy.md). ``xor`` is not:
+  it is part of ``perceptron``'s own question.
 * Hard-coded answers do not pass: the lecture examples are paired with a
   second, random target, and every type test has a random-input value test.
 * Cross-entropies only get ``y_hat`` in [0.02, 0.98]: clipping inside the

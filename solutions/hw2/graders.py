@@ -19,6 +19,9 @@ expected values or errors beyond the spec's public thresholds.
   (the reference forward pass and argmax, i.e. HW1's ``predict``) after
   training on 1000 digits with a seed drawn here, within the manifest's
   ``train`` budget; 85 % full credit, 70 % half.
+* A mistake is charged once: a failed ``backward`` / ``train`` test is run again
+  with the reference ``forward`` / ``backward`` and ``sgd_step`` bound (the
+  manifest's ``[dependencies]``, docs/grading-policy.md).
 """
 
 from __future__ import annotations

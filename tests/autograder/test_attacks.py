@@ -643,8 +643,8 @@ FORGE_RESULTS = dedent('''
                 wrote.append(path)
             except Exception:
                 pass
-    # home and /tmp are this sandbox's own tmpfs, discarded with it
-    escaped = [p for p in wrote if not os.path.realpath(p).startswith(("/home/student/", "/tmp/"))]
+    # home, its parent and /tmp are this worker's own tmpfs, discarded with it
+    escaped = [p for p in wrote if not os.path.realpath(p).startswith(("/home/", "/tmp/"))]
     if escaped:
         raise RuntimeError("HOLE: wrote " + ", ".join(escaped))
 ''')
@@ -676,7 +676,7 @@ PLANT_HIJACK = dedent('''
                 wrote.append(path)
             except Exception:
                 pass
-    escaped = [p for p in wrote if not os.path.realpath(p).startswith(("/home/student/", "/tmp/"))]
+    escaped = [p for p in wrote if not os.path.realpath(p).startswith(("/home/", "/tmp/"))]
     if escaped:
         raise RuntimeError("HOLE: planted " + ", ".join(escaped))
 ''').replace("ENGINE_NAMES", repr(ENGINE_FILES))

@@ -23,7 +23,9 @@ EXTENSIONS = REPO / "solutions" / "hw1" / "extensions.csv"
 EXPECTED = {
     "2023001": ("graded", [15, 10, 25, 10, 15, 10, 15]),  # correct, written differently
     "2023002": ("graded", [15, 10, 4, 2, 15, 7, 15]),  # bias first, MSE mean, naive softmax
-    "2023003": ("graded", [13, 2, 0, 10, 2, 10, 15]),  # Blackboard: > not >=, list sigmoid
+    "2023003": ("graded", [13, 2, 25, 10, 2, 10, 15]),  # Blackboard: > not >=, list sigmoid
+    # (the list sigmoid is charged to `sigmoid` only: `neural_network` is right given a
+    # correct one, docs/grading-policy.md)
     "2023004": ("graded", [0, 0, 0, 0, 0, 0, 0]),  # untouched skeleton
     "2023005": ("invalid", [0, 0, 0, 0, 0, 0, 0]),  # truncated JSON
     "2023006": ("graded", [15, 10, 25, 10, 15, 10, 0]),  # nbformat v3, last function missing

@@ -6,8 +6,8 @@ line of the import cell, modules the grader lacks, shell escapes, plots,
 ``display``, ``input``, Korean text, a cell that raises...). None needs a data
 file or the network.
 
-``as_graded(source)`` is the cell as grading documents it runs: the README's
-"Deliberate differences" applied by plain text rules, independently of the
+``as_graded(source)`` is the cell as grading documents it runs: the differences of
+docs/jupyter-differences.md applied by plain text rules, independently of the
 worker's code. The conformance test runs this version in a real Jupyter kernel
 (the student's environment had the packages the grader lacks, and no one wants
 ``pip`` to run in a test) and compares the worker, which runs the original.
@@ -182,6 +182,48 @@ NOTEBOOKS: dict[str, list[str]] = {
     "cd-and-chdir": [
         "%cd /content\nimport os\nprint('cd skipped')",
     ],
+    # round 3 (issue 25)
+    "dlfs-late-import": [
+        "import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+        "from common.functions import sigmoid, softmax\nprint('the book: not reached')",
+        "print(sigmoid(0.0))\nimport h5py\nprint('a fresh name gets a stand-in')",
+    ],
+    "breakpoint-left": [
+        "def f(x):\n    breakpoint()\n    return x + 1\nprint(f(1))",
+        "import pdb\nprint(f(2))",
+        "def g(x):\n    pdb.set_trace()\n    return x\nprint(g(3))",
+        "print('the next cell runs')",
+    ],
+    "exit-quit": [
+        "x = 41",
+        "print('a')\nexit()\nprint('b')",
+        "quit()",
+        "exit(keep_kernel=True)\nprint(x + 1)",
+    ],
+    "tqdm-objects": [
+        ("from tqdm import tqdm, trange\nfrom tqdm.auto import tqdm as auto_tqdm\n"
+         "from tqdm.notebook import tqdm as nb_tqdm\n"
+         "pbar = tqdm(range(4), desc='epochs')\ntotal = 0\nfor i in pbar:\n    total += i\n"
+         "    pbar.set_postfix(loss=1.0 / (i + 1))\npbar.close()\n"
+         "with tqdm(total=3) as p:\n    for _ in range(3):\n        p.update(1)\n"
+         "for _ in trange(2, leave=False):\n    total += 1\n"
+         "for _ in auto_tqdm(range(2)):\n    total += 1\n"
+         "for _ in nb_tqdm(range(2)):\n    total += 1\nprint(total)"),
+    ],
+    "colab-chdir-load-ext": [
+        ("from google.colab import drive\ndrive.mount('/content/drive')\nimport os\n"
+         "os.chdir('/content/drive/MyDrive/COSE474/hw1')\n%load_ext tensorboard\n"
+         "import numpy as np\nprint('imports after the folder cell', np.e > 2)"),
+        "os.chdir('/no/such/folder')",
+        "print('still here')",
+    ],
+    "d2l-data-cell": [
+        ("import os\nos.makedirs(os.path.join('..', 'data'), exist_ok=True)\n"
+         "data_file = os.path.join('..', 'data', 'house_tiny.csv')\n"
+         "with open(data_file, 'w') as f:\n    f.write('NumRooms,Alley,Price\\n')\n"
+         "    f.write('NA,Pave,127500\\n')\n    f.write('2,NA,106000\\n')"),
+        "import pandas as pd\ndata = pd.read_csv(data_file)\nprint(data.shape)",
+    ],
 }
 # The notebook-level differences a cell has (checked: the worker records a note for them).
 MISSING_CALLS = re.compile(r"^\s*(drive\.mount|files\.upload)\(.*$")
@@ -193,9 +235,20 @@ SHELL_CELL = re.compile(r"^%%(bash|sh|script|shell|system|sx)\b")
 MPL_GUI = re.compile(r"^(\s*)%matplotlib\s+(notebook|widget|ipympl|qt\w*|tk|gtk\w*|wx|osx)\b.*$")
 COLAB_MAGIC = re.compile(r"^\s*%tensorflow_version\b")
 CD = re.compile(r"^\s*%cd\s+(.+)$")
+CHDIR = re.compile(r"^\s*os\.chdir\(['\"]((?:/content|/gdrive|/kaggle)[^'\"]*)['\"]\)\s*$")
+LOAD_EXT = re.compile(r"^\s*%(?:re)?load_ext\s+([\w.]+)\s*$")
+EXIT = re.compile(r"^\s*(exit|quit)\(.*\)\s*$")
+DEFINED = re.compile(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=(?!=)", re.MULTILINE)
 IMPORT = re.compile(r"^(?:import\s+([\w.]+)|from\s+([\w.]+)\s+import\s+(.+))")
 WRITTEN_BY_THE_NOTEBOOKS = {"my_utils"}  # %%writefile my_utils.py, then import my_utils
 TQDM_NAMES = {"tqdm": "tqdm = lambda it=(), *a, **k: it", "trange": "trange = lambda *a, **k: range(*a)"}
+
+
+def _spec(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _installed(module: str) -> bool:
@@ -207,21 +260,40 @@ def _installed(module: str) -> bool:
         return False
 
 
-def as_graded(source: str) -> str:
-    """The cell with the README's deliberate differences applied, by plain text rules."""
+def as_graded(source: str, bound: frozenset[str] = frozenset()) -> str:
+    """The cell with docs/jupyter-differences.md's deliberate differences applied, by plain
+    text rules; ``bound``: the names earlier cells defined (``graded_notebook``)."""
     if SHELL_CELL.match(source):
         return ""
     lines = []
     for line in source.splitlines():
-        graded = _graded_line(line)
+        graded = _graded_line(line, bound)
         if graded is not None:
             lines.append(graded)
     return "\n".join(lines)
 
 
-def _graded_line(line: str) -> str | None:
+def graded_notebook(sources: list[str]) -> list[str]:
+    """``as_graded`` of each cell, knowing the names the cells before it defined: an import
+    of a missing module that would rebind one of them fails in the grader as in Jupyter."""
+    bound: set[str] = set()
+    graded = []
+    for source in sources:
+        graded.append(as_graded(source, frozenset(bound)))
+        bound.update(m.group(1) or m.group(2) for m in DEFINED.finditer(source))
+    return graded
+
+
+def _graded_line(line: str, bound: frozenset[str] = frozenset()) -> str | None:
     """None when the line is skipped, else the line as it runs."""
     if SHELL_LINE.match(line) or SHELL_MAGIC_LINE.match(line) or COLAB_MAGIC.match(line):
+        return None
+    if EXIT.match(line):
+        return None
+    if (match := CHDIR.match(line)) and not Path(match.group(1)).is_dir():
+        return None
+    if (match := LOAD_EXT.match(line)) and not any(
+            _spec(m) for m in (match.group(1), f"IPython.extensions.{match.group(1)}")):
         return None
     if match := UPLOAD_ASSIGN.match(line):
         return f"{match.group(1)}{{}}"
@@ -235,16 +307,17 @@ def _graded_line(line: str) -> str | None:
         return line if Path(match.group(1).strip().strip("'\"")).expanduser().is_dir() else None
     if (match := IMPORT.match(line)) and "(" not in line:
         module = match.group(1) or match.group(2)
-        if not _installed(module):
-            names = [n.strip().split(" as ")[-1] for n in (match.group(3) or "").split(",")]
+        names = [n.strip().split(" as ")[-1] for n in (match.group(3) or "").split(",")]
+        if not _installed(module) and not bound.intersection(names):
             stand_ins = [TQDM_NAMES[n] for n in names if module.startswith("tqdm") and n in TQDM_NAMES]
             return "\n".join(stand_ins) if stand_ins else None
     return line
 
 
-def differs(source: str) -> bool:
-    """Whether grading documents a difference for this cell (so the worker must note it)."""
-    return as_graded(source).strip() != source.strip()
+def differs(source: str, graded: str | None = None) -> bool:
+    """Whether grading documents a difference for this cell (so the worker must note it);
+    ``graded``: its ``graded_notebook`` version."""
+    return (as_graded(source) if graded is None else graded).strip() != source.strip()
 
 
 def write(folder: Path, notebooks: dict[str, list[str]] | None = None) -> list[Path]:

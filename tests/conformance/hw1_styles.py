@@ -71,6 +71,25 @@ def styles() -> dict[str, list[str]]:
             "%%capture\nprint('숨겨진 출력')",
             "print('디버깅:', undefined_variable)",
         ],
+        # round 3 (issue 25)
+        "dlfs-late-import": [
+            IMPORTS, *body,
+            ("# MNIST 실습 (밑바닥부터 시작하는 딥러닝)\nimport sys, os\nsys.path.append(os.pardir)\n"
+             "from common.functions import sigmoid, softmax\nfrom dataset.mnist import load_mnist"),
+        ],
+        "breakpoint-left": [IMPORTS, *[cell.replace("    a2 = sigmoid(z2)\n",
+                                                    "    breakpoint()\n    a2 = sigmoid(z2)\n")
+                                       for cell in body]],
+        "d2l-data-exit": [
+            ("import os\nos.makedirs(os.path.join('..', 'data'), exist_ok=True)\n"
+             "data_file = os.path.join('..', 'data', 'house_tiny.csv')\n"
+             "with open(data_file, 'w') as f:\n    f.write('NumRooms,Alley,Price\\n')\n"
+             "    f.write('NA,Pave,127500\\n')"),
+            f"import pandas as pd\n{IMPORTS}\ndata = pd.read_csv(data_file)", *body, "exit()",
+        ],
+        "vscode-percent-cells": [
+            f"# %%\n{IMPORTS}\n\n# %% [markdown]\n# # HW1\n\n# %%\n" + "\n\n\n# %%\n".join(body),
+        ],
         "shell-cells": [
             "%%bash\npip install numpy\nnvidia-smi",
             f"%pip install -q numpy\n%matplotlib widget\n{IMPORTS}",

@@ -4,7 +4,7 @@ Every notebook of ``conformance_notebooks.NOTEBOOKS`` runs twice:
 
 * in one real Jupyter kernel (nbclient + ipykernel, ``allow_errors=True``, no stdin, as
   ``jupyter nbconvert --execute`` runs it), in the version ``as_graded`` writes: the
-  README's deliberate differences applied (shell escapes and unknown magics skipped,
+  deliberate differences of docs/jupyter-differences.md applied (shell escapes and unknown magics skipped,
   modules the grader lacks not imported, Colab calls dropped); the kernel is reset
   between notebooks;
 * in the grader's sandboxed worker, as submitted.
@@ -22,7 +22,7 @@ import time
 
 import nbformat
 import pytest
-from conformance_notebooks import NOTEBOOKS, as_graded, differs
+from conformance_notebooks import NOTEBOOKS, differs, graded_notebook
 
 from autograder.grading.session import CellOutcome, StudentSession
 from autograder.intake.notebook import Cell
@@ -48,7 +48,7 @@ def jupyter(tmp_path_factory) -> dict[str, list[tuple[str, str, str]]]:
     runs = {}
     with client.setup_kernel():
         for name, sources in NOTEBOOKS.items():
-            cells = [nbformat.v4.new_code_cell(s) for s in [RESET, *map(as_graded, sources)]]
+            cells = [nbformat.v4.new_code_cell(s) for s in [RESET, *graded_notebook(sources)]]
             client.nb = nbformat.v4.new_notebook(cells=cells)
             client.reset_execution_trackers()
             started = time.monotonic()
@@ -84,8 +84,8 @@ def figures(jupyter, grader) -> dict[str, int]:
                             "agree_error", "deliberate", "deliberate_noted"), 0)
     for name, sources in NOTEBOOKS.items():
         counts["notebooks"] += 1
-        for source, (status, ename, stdout), outcome in zip(sources, jupyter[name], grader[name],
-                                                            strict=True):
+        for source, graded, (status, ename, stdout), outcome in zip(
+                sources, graded_notebook(sources), jupyter[name], grader[name], strict=True):
             counts["cells"] += 1
             if status == "ok":
                 counts["jupyter_ok"] += 1
@@ -98,7 +98,7 @@ def figures(jupyter, grader) -> dict[str, int]:
                 if not same:
                     print(f"error differs: {name} cell {outcome.index + 1}: Jupyter {ename}, "
                           f"grader {outcome.status} {outcome.ename} (notes: {outcome.notes})")
-            if differs(source):
+            if differs(source, graded):
                 counts["deliberate"] += 1
                 counts["deliberate_noted"] += bool(outcome.notes)
     print("\nconformance:", counts)
@@ -110,7 +110,8 @@ def test_there_are_enough_notebooks_in_varied_styles():
     everything = "\n".join(s for sources in NOTEBOOKS.values() for s in sources)
     for habit in ("drive.mount", "%matplotlib inline\nimport", "InlineBackend.figure_format",
                   "import h5py", "plt.show()", "display(", "input(", "!pip install", "%timeit",
-                  "%%capture", "한국어", "1 / 0"):
+                  "%%capture", "한국어", "1 / 0", "from common.functions import sigmoid",
+                  "breakpoint()", "exit()", "pbar.set_postfix", "os.path.join('..', 'data')"):
         assert habit in everything, habit
 
 
@@ -128,8 +129,10 @@ def test_cells_that_succeed_in_jupyter_succeed_in_the_grader_with_the_same_stdou
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_every_deliberate_difference_is_noted(name, grader):
-    for source, outcome in zip(NOTEBOOKS[name], grader[name], strict=True):
-        if differs(source):
+    sources = NOTEBOOKS[name]
+    for source, graded, outcome in zip(sources, graded_notebook(sources), grader[name],
+                                       strict=True):
+        if differs(source, graded):
             assert outcome.notes, f"{name} cell {outcome.index + 1}: no note for {source!r}"
         else:
             assert not outcome.notes, f"{name} cell {outcome.index + 1}: {outcome.notes}"

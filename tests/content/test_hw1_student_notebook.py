@@ -272,3 +272,33 @@ def test_public_checks_catch_a_wrong_implementation(student_nb, reference_env, q
     env = dict(reference_env)
     env.update(override)
     assert not run_public_checks(student_nb, qid, env)
+
+
+def _network_with(g):
+    def neural_network(x, w1, w2):
+        a2 = g(w1 @ np.vstack([x, [[1]]]))
+        return g(w2 @ np.vstack([a2, [[1]]]))
+    return neural_network
+
+
+def _network_check_messages(student_nb, env: dict) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from otter.test_files.exception_test import ExceptionTestFile
+
+    test_file = ExceptionTestFile.from_metadata(
+        student_nb.metadata["otter"]["tests"]["neural_network"], "hw1.ipynb")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        test_file.run(env)
+    return "\n".join(r.message or "" for r in test_file.test_case_results if not r.passed)
+
+
+def test_the_network_check_blames_the_bias_only_for_a_bias_mistake(student_nb, reference_env):
+    """A right forward pass calling a wrong-sign sigmoid is not told to move the bias (the
+    hint it got before round 3); bias-first still is."""
+    wrong_sign = _network_with(lambda t: 1 / (1 + np.exp(t)))
+    said = _network_check_messages(student_nb, {**reference_env, "neural_network": wrong_sign})
+    assert said and "LAST" not in said and "`sigmoid`" in said
+    said = _network_check_messages(student_nb, {**reference_env, "neural_network": _bias_first})
+    assert "append the bias 1 LAST" in said
