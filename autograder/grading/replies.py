@@ -37,18 +37,29 @@ class Callbacks:
     more: ``np.ones((8_000_000, 1, 1), bool)`` against a (3, 4) ``w`` is refused
     before the function runs (it broadcast to gigabytes in the trusted process).
     A refused call raises ``CallbackError`` in the student's code, with the reason.
+
+    A *dependency* (``encode(function, dependency=True)``: a reference function bound
+    in the notebook by ``call_given``) is called by the student's code on its own
+    intermediate values (``sigmoid(w1 @ x)``), whose shapes are not the call's. Its
+    arrays may have any shape within the call's own: at most as many dimensions as the
+    call's arrays have, none longer than their longest dimension plus one (a bias row).
+    Broadcasting keeps within that box too, so one evaluation costs at most what the
+    reference costs on arrays of the call's own size, never the square of it.
     """
 
     def __init__(self, limit: int) -> None:
         self.functions: list[Callable[..., Any]] = []
+        self.dependencies: set[int] = set()  # indexes of ``functions`` bound by call_given
         self.limit, self.count = limit, 0
         self.shapes: set[tuple[int, ...]] = set()  # of the call's own array arguments
 
     def __bool__(self) -> bool:
         return bool(self.functions)
 
-    def encode(self, value: Any) -> Any:
+    def encode(self, value: Any, dependency: bool = False) -> Any:
         if callable(value) and not isinstance(value, type) and type(value).__module__ != "numpy":
+            if dependency:
+                self.dependencies.add(len(self.functions))
             self.functions.append(value)
             return {"$t": "callable", "fn": len(self.functions) - 1}
         shape = _shape(value)
@@ -69,7 +80,7 @@ class Callbacks:
             decoded = [protocol.decode(a) for a in args]
         except Exception:  # noqa: BLE001 - as the function raising on them
             return {"status": "error", "message": "the function's arguments could not be read"}
-        refused = self.refused(decoded)
+        refused = self.refused(decoded, index in self.dependencies)
         if refused:
             return {"status": "error", "message": refused}
         try:
@@ -79,11 +90,13 @@ class Callbacks:
         except Exception as exc:  # noqa: BLE001 - student arguments may break the function
             return {"status": "error", "message": f"the function raised {type(exc).__name__}"}
 
-    def refused(self, values: list[Any]) -> str:
+    def refused(self, values: list[Any], dependency: bool = False) -> str:
         """Why these arguments are not evaluated, or "" (see the class's docstring)."""
         if len(values) > MAX_CALLBACK_ARGS:
             return f"the function takes at most {MAX_CALLBACK_ARGS} arguments"
         allowed = " or ".join(str(s) for s in sorted(self.shapes)) or "none"
+        dims = max((len(s) for s in self.shapes), default=0)
+        longest = max((n for s in self.shapes for n in s), default=0) + 1
         for position, value in enumerate(values, 1):
             if value is None or type(value) in (bool, float, complex) \
                     or (type(value) is int and abs(value) < 2 ** 63) \
@@ -93,11 +106,21 @@ class Callbacks:
             shape = _shape(value)  # an array (any array type with a shape) or a nested list
             if shape == () or (shape is not None and shape in self.shapes):
                 continue
-            got = f"an array of shape {shape}" if shape is not None else \
-                f"a {type(value).__name__}"
-            return (f"argument {position} of the function is {got}; it takes numbers, or "
+            if dependency and shape is not None and len(shape) <= dims \
+                    and all(n <= longest for n in shape):
+                continue
+            if dependency:
+                return (f"argument {position} of the function is {got_of(value, shape)}; it "
+                        f"takes numbers, or arrays of at most {dims} dimensions of at most "
+                        f"{longest} entries each (the size of the call's own arguments)")
+            return (f"argument {position} of the function is {got_of(value, shape)}; it "
+                    f"takes numbers, or "
                     f"arrays shaped like the call's own arguments (shape {allowed})")
         return ""
+
+
+def got_of(value: Any, shape: tuple[int, ...] | None) -> str:
+    return f"an array of shape {shape}" if shape is not None else f"a {type(value).__name__}"
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:

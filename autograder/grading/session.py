@@ -230,7 +230,8 @@ class StudentSession:
         """
         callbacks = Callbacks(self.max_callbacks)
         encoded = [callbacks.encode(a) for a in args]
-        bound = {key: callbacks.encode(function) for key, function in given.items()}
+        bound = {key: callbacks.encode(function, dependency=True)
+                 for key, function in given.items()}
         if not all(type(v) is dict and v.get("$t") == "callable" for v in bound.values()):
             raise TypeError("call_given binds functions only")
         message = {"op": "call", "name": name, "args": encoded, "see_args": see_args,

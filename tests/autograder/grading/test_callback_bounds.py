@@ -48,6 +48,15 @@ def mapping(f, w):
 
 def honest(f, w):
     return f(w + 1.0), f(w.tolist()), f(np.float32(2.0)), f(3), f(w.astype(np.float32))
+
+def layer(x, w1):
+    return act(w1 @ np.append(x, 1.0))  # `act` is bound by call_given: the reference
+
+def layer_bomb(x, w1):
+    return act(np.ones(({N}, 1), bool))
+
+def layer_square(x, w1):
+    return act(np.ones((1, 600)) + np.ones((600, 1)))  # each dimension longer than the call's
 '''
 
 
@@ -97,3 +106,27 @@ def test_honest_arguments_are_evaluated(student):
     values = student.call("honest", f, w)
     assert values[0] == pytest.approx(f(w + 1.0)) and values[1] == pytest.approx(f(w))
     assert values[2] == pytest.approx(f(2.0)) and values[3] == pytest.approx(f(3))
+
+
+def tanh(v: Any) -> Any:
+    return np.tanh(v)
+
+
+def test_a_dependency_takes_the_call_s_intermediate_shapes(student):
+    """``call_given``'s reference function is called on the student's own intermediate
+    values (here (5,), not a shape of the call): evaluated, as long as it fits the call."""
+    rng = np.random.default_rng(1)
+    x, w1 = rng.normal(size=4), rng.normal(size=(5, 5))
+    value, _ = student.call_given("layer", x, w1, given={"act": tanh})
+    assert np.allclose(value, np.tanh(w1 @ np.append(x, 1.0)))
+
+
+@pytest.mark.parametrize("attack", ["layer_bomb", "layer_square"])
+def test_a_dependency_refuses_arrays_beyond_the_call_s_size(student, attack):
+    rng = np.random.default_rng(1)
+    before = peak_rss_mb()
+    with pytest.raises(StudentException, match="CallbackError") as caught:
+        student.call_given(attack, rng.normal(size=4), rng.normal(size=(5, 5)),
+                           given={"act": tanh})
+    assert "at most 2 dimensions of at most 6 entries" in str(caught.value)
+    assert peak_rss_mb() - before < 100, (before, peak_rss_mb())
