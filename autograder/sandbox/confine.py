@@ -128,7 +128,14 @@ class Cgroup:
                     time.sleep(0.02)
 
 
-STALE = re.compile(r"autograder-(\d+)-\d+")
+STALE = re.compile(r"autograder-(\d+)-\d+-s\d+")
+
+
+def cgroup_name(serial: int) -> str:
+    """``autograder-PID-SERIAL-sSESSION``: the creating process (``_sweep_stale`` removes the
+    empty ones of dead processes) and its session, by which one grading run (all its pool
+    workers) can tell its own cgroups from those of another run on the same machine."""
+    return f"autograder-{os.getpid()}-{serial}-s{os.getsid(0)}"
 
 
 @functools.cache
