@@ -115,8 +115,10 @@ class Sandbox:
             if self._own_uid is not None:
                 command = setpriv(self._own_uid) + command
                 options += ["--scratch", ":".join(fallback.shared_scratch()), "--sweep-uid"]
-            filter_fd = seccomp_fd()
-            if filter_fd is not None:
+            filter_fd = seccomp_fd(fallback=True)
+            if filter_fd is None:
+                self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
+            else:
                 fds.append(filter_fd)
                 options += ["--seccomp", str(filter_fd)]
             cwd, env = self._tempdir, dict(worker_env(), HOME=self._tempdir,
