@@ -1,6 +1,10 @@
 """Run a command in a Debian root the way Gradescope's container runs the autograder.
 
     unshare --mount --propagation private python gradescope_root.py ROOT CACHE CGROUP_PROCS CMD
+    python gradescope_root.py --here COMMAND [ARGS...]
+
+``--here``: only the namespace refusal below, on this machine (``.ci/run`` runs the
+cross-student tests so: bubblewrap installed but unable to start, as on Gradescope).
 
 In the private mount namespace: the host's ``/dev`` and a fresh ``/proc`` in ROOT,
 the host's DNS settings, CACHE's ``pip`` and ``apt`` folders as the root's
@@ -59,4 +63,7 @@ def main(root: str, cache: str, cgroups: str, command: str) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--here":
+        no_namespaces().load()
+        os.execvp(sys.argv[2], sys.argv[2:])
     main(*sys.argv[1:5])
