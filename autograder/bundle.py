@@ -95,6 +95,9 @@ mkdir -p "$WORK/submissions/submission" "$ROOT/results"
 cp -R "$ROOT/submission/." "$WORK/submissions/submission/" 2>/dev/null || true
 cd "$SOURCE" || exit 2
 export AUTOGRADER_PROJECT="$SOURCE"  # the assignment's folders; the engine is installed
+# the hidden graders and the reference: root's only (where bubblewrap cannot start, as in
+# Gradescope's containers, student code runs as another uid on this file system)
+chmod -R go-rwx "$SOURCE/solutions" "$ROOT/submission" 2>/dev/null || true
 # stdout (the TA's summary) is hidden from students by results.json's stdout_visibility
 "$PYTHON" -m autograder grade {name} "$WORK/submissions" --out "$WORK/out"{grade_options}
 status=$?

@@ -7,7 +7,8 @@
 cross-student tests so: bubblewrap installed but unable to start, as on Gradescope).
 
 In the private mount namespace: the host's ``/dev`` and a fresh ``/proc`` in ROOT,
-the host's DNS settings, CACHE's ``pip`` and ``apt`` folders as the root's
+the host's DNS settings and package-index settings (``/etc/pip.conf``, local
+certificate authorities, for a site behind a proxy), CACHE's ``pip`` and ``apt`` folders as the root's
 download caches (so a second run downloads nothing); this process joins the
 cgroups whose ``cgroup.procs`` files are listed (comma-separated, may be empty:
 the memory limit); then ``chroot`` into ROOT and, as Docker's default seccomp
@@ -23,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pyseccomp as seccomp
 
@@ -46,6 +48,13 @@ def main(root: str, cache: str, cgroups: str, command: str) -> None:
     subprocess.run(["mount", "--rbind", "/dev", f"{root}/dev"], check=True)
     subprocess.run(["mount", "-t", "proc", "proc", f"{root}/proc"], check=True)
     shutil.copy("/etc/resolv.conf", f"{root}/etc/resolv.conf")
+    # this site's way to the package indexes (a proxy's certificate authority, pip's settings),
+    # as a site's own image would carry them; nothing else of the host goes in
+    for site in ("/etc/pip.conf", "/etc/ssl/certs/ca-certificates.crt",
+                 *map(str, Path("/usr/local/share/ca-certificates").glob("*.crt"))):
+        if os.path.isfile(site):
+            os.makedirs(os.path.dirname(f"{root}{site}"), exist_ok=True)
+            shutil.copy(site, f"{root}{site}")
     for host, inside in (("pip", "root/.cache/pip"), ("apt", "var/cache/apt/archives")):
         os.makedirs(f"{cache}/{host}/partial", exist_ok=True)
         os.makedirs(f"{root}/{inside}", exist_ok=True)

@@ -7,7 +7,8 @@ Debian bookworm root made by mmdebstrap; ``setup.sh`` runs there as root; then
 ``/autograder/results/results.json``, under a 768 MiB memory limit and with every
 new namespace and mount refused (``gradescope_root.py``: bubblewrap cannot start,
 as in Gradescope's containers). A submission holding the reference solution must
-score full marks, an empty notebook 0, and no sandbox diagnostic may reach the
+score full marks, an empty notebook 0, one that runs the bundle's own reference
+solution if it can read it 0, and no sandbox diagnostic may reach the
 student-visible results.
 
 Slow (a few minutes: apt-get and pip in the root), so it runs only when
@@ -82,11 +83,22 @@ def in_root(root: Path, command: str, timeout: float) -> subprocess.CompletedPro
             cgroup.remove()
 
 
+THIEF = """
+import glob
+for path in glob.glob("/autograder/source/solutions/*/reference.py"):
+    exec(open(path).read())
+"""
+
+
 def submission(assignment: str, kind: str) -> nbformat.NotebookNode:
+    """``reference``: the reference solution; ``thief``: runs the bundle's own reference
+    if it can read it; ``empty``: no cell."""
     cells = []
     if kind == "reference":
         reference = (PROJECT_ROOT / "solutions" / assignment / "reference.py").read_text()
         cells.append(nbformat.v4.new_code_cell(reference))
+    elif kind == "thief":
+        cells.append(nbformat.v4.new_code_cell(THIEF))
     return nbformat.v4.new_notebook(cells=cells)
 
 
@@ -104,7 +116,7 @@ def test_the_bundle_installs_and_grades_in_a_clean_debian_root(assignment, base_
     setup = in_root(root, "cd /autograder/source && bash ./setup.sh", timeout=1800)
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-4000:]
     shutil.copy(source / "run_autograder", root / "autograder" / "run_autograder")
-    for kind, expected in (("reference", "max"), ("empty", 0)):
+    for kind, expected in (("reference", "max"), ("empty", 0), ("thief", 0)):
         folder = root / "autograder" / "submission"
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(root / "autograder" / "results", ignore_errors=True)
