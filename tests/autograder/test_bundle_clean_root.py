@@ -7,7 +7,7 @@ Debian bookworm root made by mmdebstrap; ``setup.sh`` runs there as root; then
 ``/autograder/results/results.json``, under a 768 MiB memory limit and with every
 new namespace and mount refused (``gradescope_root.py``: bubblewrap cannot start,
 as in Gradescope's containers). A submission holding the reference solution must
-score full marks, an empty notebook 0, one that runs the bundle's own reference
+score full marks, one that does nothing 0, one that runs the bundle's own reference
 solution if it can read it 0, and no sandbox diagnostic may reach the
 student-visible results.
 
@@ -92,8 +92,8 @@ for path in glob.glob("/autograder/source/solutions/*/reference.py"):
 
 def submission(assignment: str, kind: str) -> nbformat.NotebookNode:
     """``reference``: the reference solution; ``thief``: runs the bundle's own reference
-    if it can read it; ``empty``: no cell."""
-    cells = []
+    if it can read it; ``idle``: a cell that defines nothing asked for."""
+    cells = [nbformat.v4.new_code_cell("answer = None")]
     if kind == "reference":
         reference = (PROJECT_ROOT / "solutions" / assignment / "reference.py").read_text()
         cells.append(nbformat.v4.new_code_cell(reference))
@@ -116,7 +116,7 @@ def test_the_bundle_installs_and_grades_in_a_clean_debian_root(assignment, base_
     setup = in_root(root, "cd /autograder/source && bash ./setup.sh", timeout=1800)
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-4000:]
     shutil.copy(source / "run_autograder", root / "autograder" / "run_autograder")
-    for kind, expected in (("reference", "max"), ("empty", 0), ("thief", 0)):
+    for kind, expected in (("reference", "max"), ("idle", 0), ("thief", 0)):
         folder = root / "autograder" / "submission"
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(root / "autograder" / "results", ignore_errors=True)
