@@ -219,6 +219,7 @@ class Sandbox:
             try:
                 fallback.claim_shared()
             except fallback.SharedFallbackUsed as exc:
+                self.close()
                 raise WorkerGone(str(exc)) from None
         self._sink.clear()
         self._sink_dropped = 0
