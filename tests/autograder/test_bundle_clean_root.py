@@ -15,7 +15,7 @@ Slow (a few minutes: apt-get and pip in the root), so it runs only when
 ``AUTOGRADER_CLEAN_ROOT=1`` (``.ci/run`` sets it). Needs root, ``unshare`` and
 ``mmdebstrap``. The base root is cached as a tarball at ``$AUTOGRADER_ROOT_CACHE``
 (default ``~/.cache/cose474-autograder``), with pip's and apt's downloads, so a
-second run downloads nothing.
+second run downloads less.
 """
 
 from __future__ import annotations
