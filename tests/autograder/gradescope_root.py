@@ -8,8 +8,8 @@ cross-student tests so: bubblewrap installed but unable to start, as on Gradesco
 
 In the private mount namespace: the host's ``/dev`` and a fresh ``/proc`` in ROOT,
 the host's DNS settings and package-index settings (``/etc/pip.conf``, local
-certificate authorities, for a site behind a proxy), CACHE's ``pip`` and ``apt`` folders as the root's
-download caches (so a second run downloads less.; this process joins the
+certificate authorities, for a site behind a proxy), CACHE's ``pip`` and ``apt``
+folders as the root's download caches (a second run downloads less); this process joins the
 cgroups whose ``cgroup.procs`` files are listed (comma-separated, may be empty:
 the memory limit); then ``chroot`` into ROOT and, as Docker's default seccomp
 profile does for a container without ``CAP_SYS_ADMIN``, every new namespace and
