@@ -3,19 +3,23 @@
 Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh`` once
 to build the image, then ``run_autograder`` for every submission. The zip holds
 what grading needs and nothing else (``bundle_members`` decides, a test checks
-the list): ``pyproject.toml``, the whole engine package (``autograder/``, its
-subpackages and data files), this
-assignment's manifest, hidden graders and reference solution, its public data
-files, the two scripts and a short README. The manifest carries the
-assignment's limits, so ``run_autograder`` grades with them as ``grade`` does. Never the student examples, the master
-notebook, nor another assignment's graders or solutions.
+the list): the engine as a user gets it, a wheel built from the project with
+``pip wheel`` (``build_wheel``: what ``pyproject.toml`` packs, never the
+checkout's other files), this assignment's manifest, hidden graders and
+reference solution, its public data files, the two scripts and a short README.
+``setup.sh`` installs the wheel into a venv; ``run_autograder`` points the
+engine at ``/autograder/source`` for the assignment (``AUTOGRADER_PROJECT``).
+The manifest carries the assignment's limits, so ``run_autograder`` grades with
+them as ``grade`` does. Never the student examples, the master notebook, nor
+another assignment's graders or solutions.
 
 ``run_autograder`` runs the same engine as ``grade`` (sandbox included; where
 bubblewrap cannot start inside Gradescope's container, the engine's fallback
-applies and its ``SANDBOX WEAKENED`` note is in the results) on the one
-submission and copies its ``results.json`` to ``/autograder/results/``. Its
-paths can be moved for a local run: ``AUTOGRADER_ROOT`` (``/autograder``),
-``AUTOGRADER_SOURCE`` (``$AUTOGRADER_ROOT/source``), ``AUTOGRADER_PYTHON``
+applies, see docs/gradescope.md) on the one submission and copies its
+``results.json`` to ``/autograder/results/``. Sandbox diagnostics go to its
+stdout, which results.json hides from students. Its paths can be moved for a
+local run: ``AUTOGRADER_ROOT`` (``/autograder``), ``AUTOGRADER_SOURCE``
+(``$AUTOGRADER_ROOT/source``), ``AUTOGRADER_PYTHON``
 (``$AUTOGRADER_ROOT/venv/bin/python``).
 """
 
@@ -23,9 +27,11 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
+import subprocess
+import sys
 import tempfile
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +43,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
 EXECUTABLE = stat.S_IFREG | 0o755
 REGULAR = stat.S_IFREG | 0o644
 SCRIPTS = ("setup.sh", "run_autograder")
+# never copied to where the wheel is built: environments, builds, caches, version control
+NOT_BUILT = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
+             ".pytest_cache", ".ruff_cache", ".mypy_cache", "node_modules")
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -62,10 +71,10 @@ if [ -z "$PYTHON" ]; then  # Ubuntu 22.04 ships 3.10; 3.11 is a package away
 fi
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-# editable: the graders and the reference stay in $SOURCE, outside the site-packages
-# the sandbox shows to student code
-"$VENV/bin/python" -m pip install --quiet -e "$SOURCE"
-"$VENV/bin/python" -c 'import autograder.cli'
+# the engine's wheel; the graders and the reference stay in $SOURCE, outside the
+# site-packages the sandbox shows to student code
+"$VENV/bin/python" -m pip install --quiet "$SOURCE"/{wheel}
+(cd / && "$VENV/bin/python" -c 'import autograder.cli')
 """
 
 RUN_AUTOGRADER = """\
@@ -85,6 +94,10 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/submissions/submission" "$ROOT/results"
 cp -R "$ROOT/submission/." "$WORK/submissions/submission/" 2>/dev/null || true
 cd "$SOURCE" || exit 2
+export AUTOGRADER_PROJECT="$SOURCE"  # the assignment's folders; the engine is installed
+# the hidden graders and the reference: root's only (where bubblewrap cannot start, as in
+# Gradescope's containers, student code runs as another uid on this file system)
+chmod -R go-rwx "$SOURCE/solutions" "$ROOT/submission" 2>/dev/null || true
 # stdout (the TA's summary) is hidden from students by results.json's stdout_visibility
 "$PYTHON" -m autograder grade {name} "$WORK/submissions" --out "$WORK/out"{grade_options}
 status=$?
@@ -99,7 +112,8 @@ exit 0
 README = """\
 Gradescope autograder for {name}, built by `python -m autograder bundle {name}`.
 Upload this zip as the assignment's autograder (base image: Ubuntu 22.04 or newer).
-setup.sh installs bubblewrap and the engine; run_autograder grades one submission.
+setup.sh installs bubblewrap and the engine (the .whl); run_autograder grades one
+submission. What the sandbox is on Gradescope: the project's docs/gradescope.md.
 """
 
 
@@ -112,29 +126,29 @@ class Member:
     executable: bool = False
 
 
-# The modules of ``course`` the engine imports on every run (stdlib only): the one rule for
-# spreadsheet cells, which ``gradebook.csv`` needs on Gradescope too.
-ENGINE_COURSE_MODULES = ("course/__init__.py", "course/spreadsheet.py")
+def build_wheel(root: Path, folder: Path) -> Path:
+    """``pip wheel`` of the project at ``root`` into ``folder`` (the engine as a user
+    installs it); the same sources give the same bytes (``SOURCE_DATE_EPOCH``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    with tempfile.TemporaryDirectory(prefix="autograder-wheel-") as scratch:
+        tree = Path(scratch) / "project"  # pip builds in the tree: never in the checkout
+        shutil.copytree(root, tree, ignore=shutil.ignore_patterns(*NOT_BUILT))
+        run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                              "--wheel-dir", str(folder), str(tree)], capture_output=True,
+                             text=True, env=env, cwd=scratch, check=False)
+    wheels = sorted(folder.glob("cose474_autograder-*.whl"))
+    if run.returncode != 0 or len(wheels) != 1:
+        raise AutograderError(f"cannot build the engine's wheel from {root}: "
+                              f"{(run.stderr or run.stdout).strip()[-1500:]}")
+    return wheels[0]
 
 
-def engine_package(root: Path) -> list[Path]:
-    """The ``autograder`` package as a wheel of it holds it: every module of every
-    subpackage and the data files ``pyproject.toml`` declares (``package-data``), nothing
-    else a checkout may hold (caches, editor files); and ``ENGINE_COURSE_MODULES``."""
-    engine = root / "autograder"
-    with (root / "pyproject.toml").open("rb") as handle:
-        data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["autograder"]
-    found = {*engine.rglob("*.py"), *(path for pattern in data for path in engine.glob(pattern)),
-             *(root / name for name in ENGINE_COURSE_MODULES)}
-    return sorted(path for path in found if path.is_file() and "__pycache__" not in path.parts)
-
-
-def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
+def bundle_members(assignment: Assignment, wheel: Path, *, root: Path = PROJECT_ROOT,
                    show_test_names: bool = True) -> list[Member]:
-    """Every file of the bundle, sorted by name."""
+    """Every file of the bundle, sorted by name (``wheel``: the engine, ``build_wheel``)."""
     home = assignment.home
-    files = [root / "pyproject.toml", *engine_package(root),
-             home / "assignment.toml", assignment.grader, assignment.reference,
+    files = [home / "assignment.toml", assignment.grader, assignment.reference,
              *assignment.public_files]
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
@@ -142,8 +156,9 @@ def bundle_members(assignment: Assignment, *, root: Path = PROJECT_ROOT,
     members = [Member(path.relative_to(root).as_posix(), path.read_bytes()) for path in files]
     options = "" if show_test_names else " --hide-test-names"
     members += [
+        Member(wheel.name, wheel.read_bytes()),
         Member("README.md", README.format(name=assignment.name).encode()),
-        Member("setup.sh", (SETUP_SH.format(name=assignment.name)
+        Member("setup.sh", (SETUP_SH.format(name=assignment.name, wheel=wheel.name)
                             + _install_packages(assignment.packages)).encode(), executable=True),
         Member("run_autograder", RUN_AUTOGRADER.format(name=assignment.name,
                                                        grade_options=options).encode(),
@@ -161,10 +176,16 @@ def _install_packages(packages: tuple[str, ...]) -> str:
 
 
 def build_bundle(assignment_name: str, out: Path, *, root: Path = PROJECT_ROOT,
-                 show_test_names: bool = True) -> Path:
-    """Write ``OUT/NAME-gradescope-autograder.zip`` (atomically) and return its path."""
+                 show_test_names: bool = True, wheel: Path | None = None) -> Path:
+    """Write ``OUT/NAME-gradescope-autograder.zip`` (atomically) and return its path;
+    ``wheel``: the engine's wheel if already built (``build_wheel``), else built here."""
     assignment = Assignment.find(assignment_name, root)
-    members = bundle_members(assignment, root=root, show_test_names=show_test_names)
+    if wheel is None:
+        with tempfile.TemporaryDirectory(prefix="autograder-wheel-") as folder:
+            return build_bundle(assignment_name, out, root=root,
+                                show_test_names=show_test_names,
+                                wheel=build_wheel(root, Path(folder)))
+    members = bundle_members(assignment, wheel, root=root, show_test_names=show_test_names)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{assignment.name}-gradescope-autograder.zip"
     fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{path.name}.")

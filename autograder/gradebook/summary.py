@@ -30,8 +30,8 @@ def print_summary(console: Console, results: list[SubmissionResult], *, header: 
                   report: Path | None, counts_tail: str = "", warning: str | None = None,
                   slowest_of: set[str] | None = None) -> None:
     if warning:
-        console.print(f"WARNING: sandbox weakened: {warning}. Student code ran with "
-                      "resource limits only. Install bubblewrap (apt-get install bubblewrap).",
+        console.print(f"WARNING: sandbox weakened: {warning}. Student code ran without "
+                      "namespaces (docs/gradescope.md says what still holds).",
                       style="bold red", markup=False)
     results = sorted(results, key=lambda r: r.student_id)
     if results and len(results) <= TABLE_ROWS:

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.util
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,8 +34,9 @@ from ..sandbox.launch import Limits
 from .manifest import NAME, Manifest, read_manifest
 from .versions import engine_files
 
-# the checkout: assignments/ and solutions/ (``launch`` keeps it out of the sandbox)
-PROJECT_ROOT = launch.PROJECT_ROOT
+# the checkout: assignments/ and solutions/ (``launch`` keeps it out of the sandbox); an
+# installed engine (the Gradescope bundle's wheel) is told where they are
+PROJECT_ROOT = Path(os.environ.get("AUTOGRADER_PROJECT") or launch.PROJECT_ROOT).resolve()
 MAX_PUBLIC_FILE_BYTES = 50 * 1024 * 1024
 
 

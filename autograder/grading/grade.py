@@ -56,9 +56,9 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     try:
         try:
             cell_outcomes = session.start()
-        except WorkerGone as exc:
+        except WorkerGone as exc:  # an error's message is the TA's (``student_message``)
             return result(status="error", message=f"could not start the sandbox: {exc}",
-                          notes=tuple(notes + session.warnings))
+                          notes=tuple(notes), extra={"sandbox": session.warnings})
         plugin, log, broken = run_graders(assignment, session, inputs_seed(seed, notebook.cells))
         cells = cell_report(cell_outcomes)
     finally:
@@ -66,7 +66,6 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     _say_where_missing_names_are(plugin, submission.path)
     tests = tuple(plugin.outcomes.get(nodeid) or _not_run(plugin, nodeid)
                   for nodeid in plugin.expected_tests())
-    notes += session.warnings
     status, message = "graded", ""
     problems = [*plugin.problems, *([log] if broken else [])]
     if problems or not tests:
@@ -79,7 +78,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
         status = "timeout"
         message = "the notebook used up its total time limit; checks that could not run scored 0"
     extra = {"restarts": session.restarts, "internal_errors": plugin.internal_errors,
-             "worker_output": session.output()[-4000:], "pytest_log": log[-4000:]}
+             "worker_output": session.output()[-4000:], "pytest_log": log[-4000:],
+             "sandbox": session.warnings}  # TA-only, never in the student's files
     return result(status=status, message=message, tests=tests, notes=tuple(notes), cells=cells,
                   seconds=time.monotonic() - started, extra=extra)
 

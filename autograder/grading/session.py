@@ -88,7 +88,7 @@ class StudentSession:
     uid: int | None = None
     real_otter: bool = False
     outcomes: list[CellOutcome] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the sandbox's weaknesses: TA-only
     budgets: dict[str, float] = field(default_factory=dict)
     max_callbacks: int = MAX_CALLBACKS
     common_cells: tuple[str, ...] = ()  # the assignment's own cells (``transform_cache``)
@@ -114,8 +114,6 @@ class StudentSession:
                             common_cells=self.common_cells, preload=self.preload)
         for weakness in worker.weaknesses:
             note = f"SANDBOX WEAKENED: {weakness}"
-            if weakness == worker.warning:
-                note += "; ran with resource limits only (no namespace isolation)"
             if note not in self.warnings:
                 self.warnings.append(note)
         return worker

@@ -112,8 +112,11 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
             isolate.fresh_world(world["home"], world["scratch_bytes"], world["seccomp"])
         else:
             if type(home) is str:  # no bubblewrap: a fresh folder from the trusted side
+                import tempfile
+
                 os.chdir(home)
                 os.environ["HOME"] = home
+                os.environ["TMPDIR"] = tempfile.tempdir = os.path.join(home, "tmp")
             isolate.confine(world["seccomp"])
     except BaseException as exc:  # noqa: BLE001 - never serve half-confined
         with contextlib.suppress(Exception):
@@ -138,12 +141,15 @@ def _exit_status(status: int) -> dict[str, int]:
     return {"code": os.waitstatus_to_exitcode(status)}
 
 
-def _clean_up(scratch: list[str]) -> None:
+def _clean_up(scratch: list[str], sweep_uid: bool = False) -> None:
     """Kill every other process of the sandbox and reap them.
 
     With fresh worlds (``isolate``) that is all: the worker's scratch mounts and
     IPC namespace die with its last process. Only where the kernel refuses them
     are the shared scratch folders emptied (``scratch``) and SysV IPC removed.
+    Without bubblewrap, with a uid of the sandbox's own (``sweep_uid``), ``scratch``
+    is the machine's shared scratch folders: what this uid may delete there (the sticky
+    bit: only its own files) is what its workers left.
     """
     if os.getpid() == 1:
         for _ in range(100):
@@ -155,6 +161,12 @@ def _clean_up(scratch: list[str]) -> None:
             except ChildProcessError:
                 break
             time.sleep(0.001)
+    elif sweep_uid and os.getuid() != 0:  # no bubblewrap, a uid of the sandbox's own
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)  # every process of this uid but this one
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, 0):
+                pass
     else:  # no PID namespace (no bubblewrap): the rest of this session
         me, session = os.getpid(), os.getsid(0)
         for name in os.listdir("/proc"):
@@ -222,7 +234,7 @@ def _world(home: str, scratch_bytes: int, seccomp_fd: int | None) -> dict[str, A
 
 
 def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
-           world: dict[str, Any]) -> None:
+           world: dict[str, Any], sweep_uid: bool = False) -> None:
     """Warm up, then fork one worker per ``fork`` request and clean up after each."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     kernel_shell.preload()  # the zygote runs no student code
@@ -255,7 +267,7 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
                              request.get("home"))
             _, status = os.waitpid(child, 0)  # the worker owns the channel meanwhile
             last_exit = _exit_status(status)
-            _clean_up(scratch)
+            _clean_up(scratch, sweep_uid)
         elif op == "remember":  # the assignment's own cells, from the trusted side
             transforms.remember(request.get("cells"))
             gc.freeze()
@@ -282,5 +294,5 @@ if __name__ == "__main__":
     if home_dir is None:  # no bubblewrap: the trusted side gives each worker a fresh folder
         zygote_world.update(fresh=False, problem=None)
     zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,
-           zygote_world)
+           zygote_world, "--sweep-uid" in arguments)
     os._exit(0)

@@ -3,6 +3,7 @@
 - ``launch.py``: limits (``Limits``) and the command lines (bubblewrap, prlimit,
   setpriv), which folders are bound (``inside/`` at ``/opt/autograder``);
 - ``confine.py``: the seccomp filter and the cgroups;
+- ``fallback.py``: without bubblewrap, how submissions are still kept apart;
 - ``channel.py``: length-capped frames to and from the worker;
 - ``box.py``: ``Sandbox``, one confined zygote that forks one worker per submission;
 - ``worker_handle.py``: ``Worker``, requests to one forked worker with deadlines;

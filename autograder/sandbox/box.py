@@ -21,8 +21,8 @@ length-capped protocol frames (parsed by ``protocol``, never unpickled), or
 trusting a reply beyond "this is what the worker claims".
 
 Where bubblewrap is missing or cannot start, the worker runs as a plain
-process with the same limits, in a temporary directory, and ``warning`` says
-what is lost.
+process with the same limits and still apart from other submissions (see
+``fallback``), and ``warning`` says what is lost.
 """
 
 from __future__ import annotations
@@ -33,18 +33,16 @@ import json
 import os
 import secrets
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
+from . import fallback
 from .channel import Channel, ChannelBroken, ChannelClosed, ChannelTimeout
-from .confine import Cgroup, seccomp_fd
+from .confine import Cgroup, cgroup_name, seccomp_fd
 from .launch import (
     INSIDE_DIR,
     SANDBOX_HOME,
@@ -56,7 +54,6 @@ from .launch import (
     bubblewrap_problem,
     describe_exit,
     exited,
-    fallback_drop,
     namespace_flags,
     prlimit,
     same_namespace,
@@ -79,6 +76,7 @@ class Sandbox:
         self.warning = bubblewrap_problem()
         self.weaknesses: list[str] = [self.warning] if self.warning else []
         self._tempdir: str | None = None
+        self._own_uid: int | None = None  # without bubblewrap (``fallback``)
         self._closed = False
         self._pidfd: int | None = None
         self.worker: Worker | None = None
@@ -87,7 +85,7 @@ class Sandbox:
         self._sink = bytearray()
         self._sink_dropped = 0
         self._worker_cgroup: Cgroup | None = None
-        self._cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(SERIAL)}",
+        self._cgroup = Cgroup.create(cgroup_name(next(SERIAL)),
                                      limits.memory_bytes, limits.processes)
         if self._cgroup is None:
             self.weaknesses.append("no cgroup memory/process limit (needs root and a writable "
@@ -113,10 +111,22 @@ class Sandbox:
             command = self._bwrap_command(info_w, uid, filter_fd)
             command += [*python, f"{SANDBOX_LIB}/worker.py"]
             cwd, env = "/", worker_env()
-        else:
-            self._tempdir = self._new_tempdir()
-            command = [*fallback_drop(uid), *python, str(INSIDE_DIR / "worker.py")]
-            cwd, env = self._tempdir, dict(worker_env(), HOME=self._tempdir)
+        else:  # see ``fallback``: a uid of its own swept after each worker, or one worker
+            self._own_uid = fallback.own_uid(uid, UID_BASE)
+            self.weaknesses.append(fallback.describe(self._own_uid))
+            self._tempdir = fallback.worker_folder(self.public_files, self._own_uid)
+            command = [*python, str(INSIDE_DIR / "worker.py")]
+            if self._own_uid is not None:
+                command = setpriv(self._own_uid) + command
+                options += ["--scratch", ":".join(fallback.shared_scratch()), "--sweep-uid"]
+            filter_fd = seccomp_fd(fallback=True)
+            if filter_fd is None:
+                self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
+            else:
+                fds.append(filter_fd)
+                options += ["--seccomp", str(filter_fd)]
+            cwd, env = self._tempdir, dict(worker_env(), HOME=self._tempdir,
+                                           TMPDIR=f"{self._tempdir}/tmp")
         command += [str(request_r), str(reply_w), *options]
         if real_otter:
             command.append("--real-otter")
@@ -177,14 +187,6 @@ class Sandbox:
             command += setpriv(uid)
         return command
 
-    def _new_tempdir(self) -> str:
-        """Without bubblewrap: a fresh folder per worker, with copies of the public files."""
-        folder = tempfile.mkdtemp(prefix="autograder-worker-")
-        os.chmod(folder, 0o777)
-        for path in self.public_files:
-            shutil.copy(path, folder)
-        return folder
-
     def _drain(self, fd: int) -> None:
         """Keep the first ``output_bytes`` printed per worker; drop the rest."""
         with contextlib.suppress(OSError):
@@ -219,6 +221,12 @@ class Sandbox:
             self._released.close()  # ``recycle``: only the zygote is left, or all is closed
             if self._closed:
                 raise WorkerGone("the sandbox could not clean up after the previous worker")
+        if self.warning is not None and self._own_uid is None:
+            try:
+                fallback.claim_shared()
+            except fallback.SharedFallbackUsed as exc:
+                self.close()
+                raise WorkerGone(str(exc)) from None
         self._sink.clear()
         self._sink_dropped = 0
         request_id = self.next_id()
@@ -246,7 +254,7 @@ class Sandbox:
         charged to the next worker, and goes when the cgroup is removed."""
         if self._cgroup is None:
             return None
-        cgroup = Cgroup.create(f"autograder-{os.getpid()}-{next(SERIAL)}",
+        cgroup = Cgroup.create(cgroup_name(next(SERIAL)),
                                self.limits.memory_bytes, self.limits.processes)
         if cgroup is None:
             raise OSError("could not create the worker's cgroup")
@@ -305,8 +313,8 @@ class Sandbox:
             ended = describe_exit(reply.get("child"))
             self._drop_worker_cgroup()
             if self._tempdir is not None:
-                _remove_tree(self._tempdir)
-                self._tempdir = self._new_tempdir()
+                fallback.remove_folder(self._tempdir)
+                self._tempdir = fallback.worker_folder(self.public_files, self._own_uid)
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError):
             self.close()
         return ended
@@ -337,7 +345,10 @@ class Sandbox:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self.warning is not None:  # no PID namespace: kill what is left of the session
-            for pid in same_session(self._process.pid):
+            left = same_session(self._process.pid)
+            if self._own_uid is not None:  # and of the sandbox's own uid
+                left |= fallback.processes_of(self._own_uid)
+            for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
         self.channel.close()
@@ -346,7 +357,7 @@ class Sandbox:
                 os.close(self._pidfd)
             self._pidfd = None
         if self._tempdir:
-            _remove_tree(self._tempdir)
+            fallback.remove_folder(self._tempdir)
             self._tempdir = None
 
     def _drop_worker_cgroup(self) -> None:
@@ -383,17 +394,3 @@ def _read_child_pid(fd: int, deadline: float) -> int:
             if type(info.get("child-pid")) is int:
                 return int(info["child-pid"])
     raise ChannelBroken("bubblewrap did not report the sandbox's pid")
-
-
-def _remove_tree(path: str) -> None:
-    """Delete a fallback worker folder, opening up what the worker made unreadable."""
-    def opened_up(function: Any, failed: str, _exc: Any) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(failed), 0o700)
-            if os.path.isdir(failed) and not os.path.islink(failed):
-                os.chmod(failed, 0o700)
-                shutil.rmtree(failed, ignore_errors=True)
-            else:
-                function(failed)
-
-    shutil.rmtree(path, onerror=opened_up)

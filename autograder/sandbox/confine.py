@@ -39,16 +39,22 @@ CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000
                          0x20000000, 0x40000000, 0x00000080)  # NEWNS..NEWNET, NEWTIME
 
 
+# without bubblewrap there is no IPC namespace, and POSIX message queues cannot be listed
+# (and so removed) unless /dev/mqueue is mounted: the fallback refuses to open any
+FALLBACK_DENIED = ("mq_open",)
+
+
 @functools.cache
-def seccomp_filter() -> bytes | None:
-    """The compiled BPF program for bubblewrap's ``--seccomp``, or None if unavailable."""
+def seccomp_filter(fallback: bool = False) -> bytes | None:
+    """The compiled BPF program for bubblewrap's ``--seccomp``, or None if unavailable;
+    ``fallback``: for a worker without bubblewrap (``FALLBACK_DENIED`` too)."""
     try:
         import pyseccomp as seccomp
     except (ImportError, OSError):
         return None
     try:
         rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-        for name in DENIED_SYSCALLS:
+        for name in DENIED_SYSCALLS + (FALLBACK_DENIED if fallback else ()):
             with contextlib.suppress(Exception):  # a call this kernel/arch does not have
                 rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
         for flag in CLONE_NAMESPACE_FLAGS:
@@ -65,9 +71,9 @@ def seccomp_filter() -> bytes | None:
         return None
 
 
-def seccomp_fd() -> int | None:
+def seccomp_fd(fallback: bool = False) -> int | None:
     """A fresh readable fd holding the filter (bubblewrap reads it once), or None."""
-    program = seccomp_filter()
+    program = seccomp_filter(fallback)
     if program is None:
         return None
     fd = os.memfd_create("autograder-seccomp", os.MFD_CLOEXEC)
@@ -128,7 +134,14 @@ class Cgroup:
                     time.sleep(0.02)
 
 
-STALE = re.compile(r"autograder-(\d+)-\d+")
+STALE = re.compile(r"autograder-(\d+)-\d+-s\d+")
+
+
+def cgroup_name(serial: int) -> str:
+    """``autograder-PID-SERIAL-sSESSION``: the creating process (``_sweep_stale`` removes the
+    empty ones of dead processes) and its session, by which one grading run (all its pool
+    workers) can tell its own cgroups from those of another run on the same machine."""
+    return f"autograder-{os.getpid()}-{serial}-s{os.getsid(0)}"
 
 
 @functools.cache

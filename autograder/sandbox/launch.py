@@ -81,14 +81,16 @@ def bubblewrap_problem() -> str | None:
         return "bubblewrap disabled by AUTOGRADER_NO_BWRAP"
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return "bubblewrap (bwrap) is not installed"
+        return "bubblewrap (bwrap) is not installed (apt-get install bubblewrap)"
     command = [bwrap, *namespace_flags(), *bind_flags(), "--", sys.executable, "-c", "pass"]
     try:
         result = subprocess.run(command, capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     if result.returncode != 0:
-        return f"bubblewrap could not start: {result.stderr.decode(errors='replace').strip()[:300]}"
+        said = result.stderr.decode(errors="replace").strip()[:300]
+        return (f"bubblewrap is installed but cannot start here ({said}): the kernel or the "
+                "container forbids the namespaces it needs, as Gradescope's containers do")
     return None
 
 

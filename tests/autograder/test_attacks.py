@@ -1351,8 +1351,9 @@ def check_attack(batch: Batch, attack: Attack) -> None:
         failed = [t for t in result.tests if t.question == question and not t.passed]
         assert failed and all(text in t.feedback for t in failed), (
             question, text, [t.feedback for t in failed])
-    weakened = [n for n in result.notes if WEAKENED in n]
-    assert bool(weakened) == (batch.mode == "nobwrap"), result.notes
+    assert not [n for n in result.notes if WEAKENED in n], result.notes  # TA-only
+    weakened = [n for n in result.extra.get("sandbox", ()) if WEAKENED in n]
+    assert bool(weakened) == (batch.mode == "nobwrap"), result.extra.get("sandbox")
     assert len(all_text(result)) < 200_000  # floods are capped in the record
     for secret in SECRETS:
         assert secret not in all_text(result)
@@ -1439,10 +1440,12 @@ def test_network_listeners_untouched(bwrap_batch: Batch) -> None:
 
 
 def test_nobwrap_every_result_is_flagged(nobwrap_batch: Batch) -> None:
-    """With AUTOGRADER_NO_BWRAP every record carries the loud SANDBOX WEAKENED note."""
+    """With AUTOGRADER_NO_BWRAP every record carries the loud SANDBOX WEAKENED note in its
+    TA-only part, never in what the student reads."""
     assert nobwrap_batch.results
     for result in nobwrap_batch.results.values():
-        assert any(WEAKENED in note for note in result.notes), result.student_id
+        assert any(WEAKENED in note for note in result.extra["sandbox"]), result.student_id
+        assert WEAKENED not in all_text(result), result.student_id  # results.json
     assert "bubblewrap disabled" in (nobwrap_batch.out / "run.txt").read_text()
 
 

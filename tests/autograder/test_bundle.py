@@ -2,11 +2,13 @@
 
 The zip's ``run_autograder`` really runs here, with the ``/autograder`` paths moved into a
 temporary folder and the current venv standing in for the one ``setup.sh`` would build; it
-grades in its own processes, never in this one.
+grades in its own processes, never in this one. ``test_bundle_clean_root.py`` runs the whole
+bundle, setup.sh included, in a clean Debian root as Gradescope does.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -17,41 +19,48 @@ from pathlib import Path
 
 import pytest
 
-from autograder.bundle import build_bundle
+from autograder.bundle import build_bundle, build_wheel
 from autograder.errors import UnknownAssignment
 from autograder.grading.catalog import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "solutions" / "hw1" / "examples" / "2023001.ipynb"
-# every module, and the data files the engine opens (named here, not derived as bundle.py does)
+WHEEL = "cose474_autograder-0.1.0-py3-none-any.whl"
+EXPECTED = sorted([
+    "README.md", "setup.sh", "run_autograder", WHEEL,
+    "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
+    "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
+])
+# every module, and the data files the engine opens (named here, not derived from pyproject)
 ENGINE = sorted([*(p.relative_to(PROJECT_ROOT).as_posix()
                    for p in (PROJECT_ROOT / "autograder").rglob("*.py")
                    if "__pycache__" not in p.parts),
                  "autograder/grading/grading.ini",
                  *(f"autograder/report/templates/{name}"
-                   for name in ("base.html", "index.html", "pair.html", "sort.js")),
-                 "course/__init__.py", "course/spreadsheet.py"])  # safetext's spreadsheet rule
-EXPECTED = sorted([
-    "README.md", "setup.sh", "run_autograder", "pyproject.toml", *ENGINE,
-    "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
-    "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
-])
+                   for name in ("base.html", "index.html", "pair.html", "sort.js"))])
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    return build_bundle("hw1", tmp_path_factory.mktemp("bundle"))
+def wheel(tmp_path_factory) -> Path:
+    return build_wheel(PROJECT_ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, wheel) -> Path:
+    return build_bundle("hw1", tmp_path_factory.mktemp("bundle"), wheel=wheel)
 
 
 def test_the_zip_holds_exactly_what_grading_needs(bundle):
-    """Engine, hw1's graders, reference and data, the scripts: no examples, master, notebooks."""
+    """The engine's wheel, hw1's graders, reference and data, the scripts: no examples,
+    master, notebooks, nor the checkout's engine files."""
     assert bundle.name == "hw1-gradescope-autograder.zip"
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
+        packed = io.BytesIO(archive.read(WHEEL))
     assert names == EXPECTED
-    # every room of the engine travels, not only its top-level modules
-    assert {"autograder/cli.py", "autograder/report/__init__.py", "autograder/inside/worker.py",
-            "autograder/grading/grading.ini", "autograder/sandbox/box.py"} <= set(names)
     assert not [n for n in names if "examples" in n or n.endswith(".ipynb") or "master" in n]
+    with zipfile.ZipFile(packed) as engine:  # every room of the engine travels in the wheel
+        inside = [n for n in engine.namelist() if n.startswith("autograder/")]
+    assert sorted(inside) == ENGINE
 
 
 def test_the_scripts_are_executable_and_say_what_they_install(bundle):
@@ -62,24 +71,27 @@ def test_the_scripts_are_executable_and_say_what_they_install(bundle):
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert not modes["solutions/hw1/graders.py"] & stat.S_IXUSR
     assert "apt-get install -y -qq bubblewrap python3-venv" in setup
-    assert 'pip install --quiet -e "$SOURCE"' in setup
+    assert f'pip install --quiet "$SOURCE"/{WHEEL}' in setup
+    assert 'export AUTOGRADER_PROJECT="$SOURCE"' in run
     assert "grade hw1 " in run and "--hide-test-names" not in run
     for script in (setup, run):
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
 
 def test_building_twice_gives_the_same_bytes(bundle, tmp_path):
+    """The wheel rebuilt from the same sources included."""
     assert build_bundle("hw1", tmp_path).read_bytes() == bundle.read_bytes()
 
 
-def test_hidden_test_names_are_baked_into_run_autograder(tmp_path):
-    with zipfile.ZipFile(build_bundle("hw1", tmp_path, show_test_names=False)) as archive:
+def test_hidden_test_names_are_baked_into_run_autograder(tmp_path, wheel):
+    with zipfile.ZipFile(build_bundle("hw1", tmp_path, show_test_names=False,
+                                      wheel=wheel)) as archive:
         assert "--hide-test-names" in archive.read("run_autograder").decode()
 
 
-def test_an_unknown_assignment_is_refused(tmp_path):
+def test_an_unknown_assignment_is_refused(tmp_path, wheel):
     with pytest.raises(UnknownAssignment):
-        build_bundle("hw9", tmp_path)
+        build_bundle("hw9", tmp_path, wheel=wheel)
 
 
 def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
@@ -103,6 +115,7 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
+    assert "SANDBOX" not in json.dumps(results)  # diagnostics are the TA's (stdout)
 
 
 def test_setup_sh_installs_the_assignments_declared_packages():
@@ -113,9 +126,9 @@ def test_setup_sh_installs_the_assignments_declared_packages():
         '"$VENV/bin/python" -m pip install --quiet \'tqdm>=4.60\' h5py\n')
 
 
-def test_each_assignment_bundles_only_its_own_folder(tmp_path):
+def test_each_assignment_bundles_only_its_own_folder(tmp_path, wheel):
     """hw2's zip carries hw2's manifest (its limits), graders, reference and data, no hw1."""
-    with zipfile.ZipFile(build_bundle("hw2", tmp_path)) as archive:
+    with zipfile.ZipFile(build_bundle("hw2", tmp_path, wheel=wheel)) as archive:
         names = archive.namelist()
         run = archive.read("run_autograder").decode()
     assert {"solutions/hw2/assignment.toml", "solutions/hw2/graders.py",

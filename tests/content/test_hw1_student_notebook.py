@@ -107,7 +107,7 @@ def test_otter_cells_and_public_tests_match_the_spec(student_nb):
     """One otter init cell, a grader.check per question id in spec order, public tests only."""
     sources = [c.source.strip() for c in code_cells(student_nb)]
     assert sum("otter.Notebook(" in s for s in sources) == 1
-    assert any(s.endswith('grader = otter.Notebook("hw1.ipynb")') for s in sources)
+    assert any(s.endswith('grader = otter.Notebook(tests_dir="tests")') for s in sources)
     checks = [
         m.group(1) for s in sources for m in [re.fullmatch(r'grader\.check\("(\w+)"\)', s)] if m
     ]

@@ -10,10 +10,13 @@ zygote itself. The taker must score 0 and the last honest notebook 100.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from cross_submission import grade_in_order, notebook
+
+from autograder.sandbox.launch import bubblewrap_problem
 
 REPO = Path(__file__).resolve().parents[3]
 REFERENCE = (REPO / "solutions" / "hw1" / "reference.py").read_text()
@@ -79,6 +82,8 @@ if holes:
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
+    if bubblewrap_problem() and os.geteuid() != 0:
+        pytest.skip("without bubblewrap and root a grading process grades one submission")
     source = tmp_path_factory.mktemp("subs")
     submissions = {
         "a1-leaver": notebook(REFERENCE, LEAVER),

@@ -11,6 +11,7 @@ forked from one zygote, in id order.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,14 @@ print("made", made)
 '''
 
 
+FILLERS = {"b4-filler", "b5-honest", "b6-filler", "b7-honest"}
+NO_SCRATCH_CAP = "the scratch space's size and inode caps are a bubblewrap-only defence"
+
+
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
-    if bubblewrap_problem():
-        pytest.skip(f"needs bubblewrap: {bubblewrap_problem()}")
+    if bubblewrap_problem() and os.geteuid() != 0:
+        pytest.skip("without bubblewrap and root a grading process grades one submission")
     source = tmp_path_factory.mktemp("subs")
     submissions = {
         "b1-leaver": notebook(REFERENCE, LEAVER),
@@ -113,6 +118,8 @@ def records(tmp_path_factory):
         "b6-filler": notebook(FILLER),
         "b7-honest": notebook(REFERENCE),
     }
+    if bubblewrap_problem():  # the fallback would fill the machine's own /tmp
+        submissions = {sid: nb for sid, nb in submissions.items() if sid not in FILLERS}
     return grade_in_order(submissions, source, tmp_path_factory.mktemp("out"),
                           cell_timeout=30, submission_timeout=100, timeout=900)
 
@@ -123,6 +130,8 @@ def records(tmp_path_factory):
                          ids=["leaver", "taker", "honest", "filler", "honest-after-filler",
                               "honest-after-two-fillers"])
 def test_nothing_left_behind_reaches_the_next_submission(records, sid, score):
+    if sid not in records and sid in FILLERS:
+        pytest.skip(f"{NO_SCRATCH_CAP}: {bubblewrap_problem()}")
     data = records[sid]
     assert "HOLE" not in data["output"], data["output"]
     assert data["score"] == score, data["output"]

@@ -1,0 +1,173 @@
+"""Where bubblewrap is missing or cannot start: how submissions are still kept apart.
+
+Without namespaces a worker sees the machine's own ``/tmp``, ``/dev/shm`` and
+the rest, so what one submission leaves there could be found by the next. Two
+modes, chosen once per sandbox:
+
+* **a uid of its own** (the grader runs as root and the interpreter starts as
+  another uid, as on Gradescope, whose containers forbid the namespaces
+  bubblewrap needs): the zygote and its workers run as a spare uid no process
+  uses; each worker gets a fresh working folder (its home, ``TMPDIR`` and
+  working directory) that only that uid may enter; after each worker the zygote
+  kills every process of that uid (``kill(-1)``, which reaches processes that
+  left the session too) and deletes everything the uid owns in the shared
+  scratch folders (``SHARED_SCRATCH``: the sticky bit lets it delete its own
+  files only) and its SysV IPC; the trusted side removes the working folder.
+  The seccomp filter is installed too (it needs no namespace).
+* **shared** (not root, or the interpreter cannot start as another uid): the
+  worker is the grader's own user, and nothing can tell its files from the
+  grader's. Then a grading process grades **one submission only**
+  (``claim_shared``); any further one is refused with the reason, so a second
+  student never runs where the first one ran.
+
+Kept apart either way: no submission sees what an earlier one wrote. Not
+defended without bubblewrap (see docs/gradescope.md): the network, the
+machine's files readable by every user, and submissions graded *at the same
+time* by different processes (``--jobs`` > 1) reaching each other's scratch
+files in ``/tmp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .launch import fallback_drop
+
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+UID_SPAN = 4000
+FOLDER_PREFIX = "autograder-worker-"
+
+_SHARED_GRADED: list[int] = []  # pids of processes that already graded one shared submission
+
+
+class SharedFallbackUsed(RuntimeError):
+    """A second submission in a process where the fallback cannot keep them apart."""
+
+
+def own_uid(preferred: int, base: int) -> int | None:
+    """A uid no process uses to run the zygote and its workers as, or None where the
+    fallback cannot drop to another uid (not root; the interpreter unreadable to it)."""
+    if not fallback_drop(preferred):
+        return None
+    busy = running_uids()
+    for offset in range(UID_SPAN):
+        uid = base + (preferred - base + offset) % UID_SPAN
+        if uid not in busy:
+            sweep_leftovers(uid, base, busy)
+            return uid
+    return None
+
+
+def sweep_leftovers(chosen: int, base: int, running: set[int]) -> None:
+    """As root, before a sandbox of uid ``chosen`` starts: delete what ``chosen``, and every
+    fallback uid with no process left, left at the top of the shared scratch folders (a
+    grading process that was killed never swept after its last worker). Worker folders of
+    other uids stay: only their uid may enter them, and their sandbox may be starting."""
+    for folder in shared_scratch():
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in list(entries):
+                with contextlib.suppress(OSError):
+                    owner = entry.stat(follow_symlinks=False).st_uid
+                    stale = (base <= owner < base + UID_SPAN and owner not in running
+                             and not entry.name.startswith(FOLDER_PREFIX))
+                    if owner != chosen and not stale:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        remove_folder(entry.path)
+                    else:
+                        os.unlink(entry.path)
+
+
+def _uids() -> dict[int, int]:
+    """pid -> the uid that owns it, for every process."""
+    found: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError):
+                found[int(name)] = os.stat(f"/proc/{name}").st_uid
+    return found
+
+
+def describe(uid: int | None) -> str:
+    """What the fallback still does (a weakness note for the TA)."""
+    if uid is None:
+        return ("no namespaces and not root: one submission per grading process, with "
+                "resource limits only")
+    return (f"no namespaces: submissions ran one at a time as uid {uid}, whose processes "
+            "and files in the shared scratch folders were removed after each")
+
+
+def running_uids() -> set[int]:
+    return set(_uids().values())
+
+
+def processes_of(uid: int) -> set[int]:
+    return {pid for pid, owner in _uids().items() if owner == uid}
+
+
+def shared_scratch() -> list[str]:
+    """The machine's world-writable scratch folders that exist here, sticky ones only (where
+    a uid may delete its own files and nobody else's)."""
+    found = []
+    for folder in SHARED_SCRATCH:
+        try:
+            mode = os.stat(folder).st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode) and mode & stat.S_IWOTH and mode & stat.S_ISVTX:
+            found.append(folder)
+    return found
+
+
+def worker_folder(public_files: list[Path], uid: int | None) -> str:
+    """A fresh working folder for one worker, with copies of the public files; with a uid
+    of its own, that uid owns it and nobody else may enter (mode 0700)."""
+    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+    for path in public_files:
+        shutil.copy(path, folder)
+    os.mkdir(os.path.join(folder, "tmp"))
+    if uid is None:
+        os.chmod(folder, 0o700)
+        return folder
+    for name in (*os.listdir(folder), ""):
+        os.chown(os.path.join(folder, name), uid, uid)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def claim_shared() -> None:
+    """Record that this process grades its one shared-mode submission; refuse a second."""
+    if os.getpid() in _SHARED_GRADED:
+        raise SharedFallbackUsed(
+            "without bubblewrap, and not as root, the grader cannot keep one submission's "
+            "files from the next, so a grading process grades one submission only; install "
+            "bubblewrap, or grade as root (each submission then runs as a uid of its own)")
+    _SHARED_GRADED.append(os.getpid())
+
+
+def remove_folder(path: str) -> None:
+    """Delete a fallback worker folder, opening up what the worker made unreadable inside
+    it; never touches ``path``'s parent (``/tmp`` itself), and a folder already gone (the
+    zygote's sweep removes what its uid owns) is fine."""
+    top = os.path.abspath(path)
+
+    def opened_up(function: Any, failed: str, _exc: Any) -> None:
+        parent = os.path.dirname(os.path.abspath(failed))
+        if not (parent == top or parent.startswith(top + os.sep)):
+            return  # ``path`` itself failed: its parent is not ours to open up
+        with contextlib.suppress(OSError):
+            os.chmod(parent, 0o700)
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                os.chmod(failed, 0o700)
+                shutil.rmtree(failed, ignore_errors=True)
+            else:
+                function(failed)
+
+    if os.path.lexists(top):
+        shutil.rmtree(top, onerror=opened_up)
