@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..gradebook.safe_ids import safe_ids
@@ -19,7 +20,7 @@ from ..intake.find import find_submissions
 from . import data as report_data
 from .html import write_pages
 from .plots import draw
-from .similarity import Code, Skeleton, cells_of, similar_pairs, student_code
+from .similarity import Code, Index, Pair, Skeleton, cells_of, student_code
 
 REPORT_DIR = "report"
 COMPARED = ("graded", "timeout")  # statuses whose notebook was read and run
@@ -31,16 +32,15 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     with Gradebook.open(out / DB_NAME, create=False) as book:
         results = [stored.result for stored in book.latest(assignment.name).values()]
     codes: dict[str, dict[str, Code]] = {}
-    pairs = []
+    pairs: list[Pair] = []
     if submissions is None:
         note = ("Similarity was not computed: run `python -m autograder report "
                 f"{assignment.name} --out OUT --submissions FOLDER_OR_ZIP` (grade does).")
     else:
         started = time.monotonic()
         wanted = {r.student_id for r in results if r.status in COMPARED}
-        codes, skeleton = compare_inputs(assignment, submissions, wanted)
-        pairs = similar_pairs(codes, skeleton)
-        note = (f"Code of {len(codes)} notebook(s) compared per question in "
+        pairs, codes, compared = compare(assignment, submissions, wanted)
+        note = (f"Code of {compared} notebook(s) compared per question in "
                 f"{time.monotonic() - started:.1f} s; the skeleton's code and code that more "
                 f"than a fifth of the class shares are ignored, and so are names and layout. "
                 f"Pairs at {report_data.SIMILAR:.0%} or more need a person.")
@@ -50,16 +50,49 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     return write_pages(data, folder, figures, codes, out / DB_NAME)
 
 
+def compare(assignment: Assignment, submissions: Path,
+            wanted: set[str]) -> tuple[list[Pair], dict[str, dict[str, Code]], int]:
+    """The similar pairs among the wanted students, the code of the students in them, and
+    how many notebooks were compared.
+
+    Streamed: each notebook is read, fingerprinted and dropped (only its fingerprints
+    stay, in ``similarity.Index``); the few students of the pairs found are read again
+    for their pages. Memory stays flat in the class size.
+    """
+    skeleton = skeleton_of(assignment)
+    index = Index(skeleton)
+    paths: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
+        for student_id, path in wanted_notebooks(submissions, Path(workdir), wanted):
+            index.add(student_id, {q: code.prints.keys() for q, code
+                                   in student_code(skeleton, cells_of(path)).items()})
+            paths[student_id] = path
+        pairs = index.pairs()
+        shown = {p.a for p in pairs} | {p.b for p in pairs}
+        codes = {s: student_code(skeleton, cells_of(paths[s])) for s in sorted(shown)}
+    return index.with_lines(pairs, codes), codes, len(paths)
+
+
 def compare_inputs(assignment: Assignment, submissions: Path,
                    wanted: set[str]) -> tuple[dict[str, dict[str, Code]], Skeleton]:
-    """Each wanted student's code per question, and the skeleton it is compared against."""
-    skeleton_path = assignment.public_dir / f"{assignment.name}.ipynb"
-    skeleton = Skeleton.from_notebook(skeleton_path, assignment.questions)
-    codes = {}
+    """Each wanted student's code per question, and the skeleton it is compared against
+    (all in memory: for tests and small classes; the report streams with ``compare``)."""
+    skeleton = skeleton_of(assignment)
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
-        # the ids grading used: intake's, then gradebook.safe_ids (renamed TA files, '..', ...)
-        for submission in safe_ids(find_submissions(submissions, Path(workdir))):
-            if submission.student_id in wanted and submission.path is not None:
-                codes[submission.student_id] = student_code(skeleton,
-                                                            cells_of(submission.path))
+        codes = {student_id: student_code(skeleton, cells_of(path)) for student_id, path
+                 in wanted_notebooks(submissions, Path(workdir), wanted)}
     return codes, skeleton
+
+
+def skeleton_of(assignment: Assignment) -> Skeleton:
+    return Skeleton.from_notebook(assignment.public_dir / f"{assignment.name}.ipynb",
+                                  assignment.questions)
+
+
+def wanted_notebooks(submissions: Path, workdir: Path,
+                     wanted: set[str]) -> Iterator[tuple[str, Path]]:
+    """(student id, notebook) of each wanted submission, one at a time, under the ids
+    grading used: intake's, then gradebook.safe_ids (renamed TA files, '..', ...)."""
+    for submission in safe_ids(find_submissions(submissions, workdir)):
+        if submission.student_id in wanted and submission.path is not None:
+            yield submission.student_id, submission.path
