@@ -38,6 +38,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import hashlib
+import json
 import multiprocessing
 import os
 import secrets
@@ -57,6 +58,7 @@ from ..gradebook.feedback import write_feedback
 from ..gradebook.lateness import Deadlines
 from ..gradebook.ledger import Override
 from ..gradebook.results import (
+    TA_LOG_DIR,
     SubmissionResult,
     UnsafePath,
     atomic_write,
@@ -206,30 +208,80 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         database=out / DB_NAME)
 
 
+EXPORTED = ".exported.json"  # student id -> digest of what their files were last written from
+
+
 def export(book: Gradebook, assignment: Assignment, out: Path, *,
            show_test_names: bool = True, already: Collection[str] = ()) -> int:
-    """Rewrite ``gradebook.csv`` and every student's files from the latest stored results.
+    """Rewrite ``gradebook.csv``, and the files of every student whose latest stored result
+    (with the ledger's adjustments) or the export code changed since they were written.
 
     ``already``: students whose files were written from their latest result in this run.
+    ``OUT/.exported.json`` keeps, per student, the digest of what their files were
+    written from; a student whose digest is unchanged and whose folder is still
+    there is not written again (an unchanged re-run writes only gradebook.csv).
     """
     adjustments = ledger.Adjustments(book.connection, assignment.name)
     latest = [adjustments.apply(stored.result)
               for stored in book.latest(assignment.name).values()]
+    code = _export_code()
+    before = _read_exported(out)
+    after: dict[str, str] = {}
     for result in latest:
-        if result.student_id not in already:
-            export_student(result, assignment, out, show_test_names=show_test_names)
+        sid = result.student_id
+        key = _export_key(result, assignment.name, show_test_names, code)
+        if sid in already or (before.get(sid) == key and _files_present(out, sid)):
+            written = _files_present(out, sid)
+        else:
+            written = export_student(result, assignment, out, show_test_names=show_test_names)
+        if written:
+            after[sid] = key
     write_gradebook(latest, list(assignment.questions), out / "gradebook.csv",
                     adjustments.columns)
+    if after != before:
+        atomic_write(out / EXPORTED, json.dumps(after, sort_keys=True))
     return len(latest)
 
 
+def _files_present(out: Path, student_id: str) -> bool:
+    """Whether every file ``export_student`` writes for this student is there."""
+    folder = out / student_id
+    return all(path.is_file() for path in (
+        folder / "results.json", folder / "feedback.md", folder / "feedback.html",
+        out / TA_LOG_DIR / f"{student_id}.json"))
+
+
+def _read_exported(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / EXPORTED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _export_key(result: SubmissionResult, assignment: str, show_test_names: bool,
+                code: str) -> str:
+    record = json.dumps(result.to_record(), sort_keys=True, default=str)
+    return hashlib.sha256(f"{assignment}\0{show_test_names}\0{code}\0{record}"
+                          .encode()).hexdigest()
+
+
+def _export_code() -> str:
+    """A digest of the code that writes a student's files (the gradebook package, this file)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(ledger.__file__).parent.glob("*.py")) + \
+            [Path(__file__)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
-                   show_test_names: bool = True) -> None:
+                   show_test_names: bool = True) -> bool:
     """One student's files: results.json and feedback (student-visible), the TA log.
 
     A student whose files cannot be written (a path that would leave OUT, a folder
-    in the way) is reported; the row stays in the database and gradebook.csv, and
-    the batch goes on.
+    in the way) is reported (False); the row stays in the database and
+    gradebook.csv, and the batch goes on.
     """
     try:
         write_results_json(result, out, show_test_names=show_test_names)
@@ -238,6 +290,8 @@ def export_student(result: SubmissionResult, assignment: Assignment, out: Path, 
     except (UnsafePath, OSError) as exc:
         print(f"autograder: the files of {safetext.one_line(result.student_id)!r} were not "
               f"written: {safetext.one_line(exc)}", file=sys.stderr)
+        return False
+    return True
 
 
 def submission_sha256(submission: Submission) -> str:
