@@ -23,7 +23,6 @@ from ..intake.find import find_submissions
 from . import data as report_data
 from .fingerprint_store import file_sha256, fingerprints
 from .html import write_pages
-from .plots import draw
 from .similarity import Code, Index, Pair, Skeleton, cells_of, student_code
 
 REPORT_DIR = "report"
@@ -70,6 +69,8 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
                     f"{time.monotonic() - started:.1f} s; the skeleton's code and code that "
                     f"more than a fifth of the class shares are ignored, and so are names and "
                     f"layout. Pairs at {report_data.SIMILAR:.0%} or more need a person.")
+    from .plots import draw  # matplotlib: imported only when the report is drawn
+
     data = report_data.build(assignment.name, assignment.questions, results, pairs, note)
     figures = draw(data, folder)
     path = write_pages(data, folder, figures, codes, out / DB_NAME)

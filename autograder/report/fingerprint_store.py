@@ -23,7 +23,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import similarity
 from .similarity import Skeleton, cells_of, student_code
 
 STORE = ".fingerprints.sqlite"  # in OUT (a leading dot: no student id), not in the site
@@ -43,7 +42,7 @@ def file_sha256(path: Path) -> str:
 
 def setting(skeleton: Skeleton) -> str:
     """A digest of what fingerprints depend on besides the notebook: skeleton and code."""
-    digest = hashlib.sha256(Path(similarity.__file__).read_bytes())
+    digest = hashlib.sha256(Path(student_code.__code__.co_filename).read_bytes())
     digest.update(json.dumps([sorted((q, sorted(n)) for q, n in skeleton.names.items()),
                               sorted((q, sorted(p)) for q, p in skeleton.prints.items())])
                   .encode())

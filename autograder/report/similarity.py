@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from ..intake.notebook import MAX_NOTEBOOK_BYTES, is_otter_cell
 
@@ -273,6 +272,8 @@ class Index:
     def pairs(self, *, common_share: float = 0.2, min_common: int = 4, min_shared: int = 6,
               top: int = 50, max_holders: int = MAX_HOLDERS) -> list[Pair]:
         """The ``top`` most similar pairs, without their lines (``with_lines`` adds them)."""
+        from scipy import sparse  # imported only when pairs are computed
+
         if min_shared < 1:
             raise ValueError("min_shared must be at least 1 (a pair shares something)")
         n = len(self.students)

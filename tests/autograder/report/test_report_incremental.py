@@ -11,7 +11,7 @@ from report_site import OWN, RENAMED, build_site, notebook
 
 from autograder import report
 from autograder.report import fingerprint_store as fingerprints
-from autograder.report import write_report
+from autograder.report import plots, write_report
 
 
 def test_unchanged_inputs_leave_the_report_and_a_change_refingerprints_one(tmp_path,
@@ -26,7 +26,7 @@ def test_unchanged_inputs_leave_the_report_and_a_change_refingerprints_one(tmp_p
     def broken(*args, **kwargs):
         raise AssertionError("the report was drawn again")
 
-    monkeypatch.setattr(report, "draw", broken)
+    monkeypatch.setattr(plots, "draw", broken)
     assert write_report("hw1", out, source) == index  # nothing changed: nothing redrawn
     assert index.read_text() == first
     monkeypatch.undo()
