@@ -7,7 +7,8 @@ Writes N notebooks (``corpus.make_class``), then runs the TA's command
 ``python -m autograder grade NAME SUBS --out OUT`` (grading, exports, report and
 its similarity) as a subprocess while ``bench_grading.TreeMemory`` samples the
 summed resident memory of that process and all its descendants (the grading
-processes, zygotes and sandboxes included) every 0.1 s. Then, with the
+processes, zygotes and sandboxes included) every 0.1 s, and its CPU time
+(``RUSAGE_CHILDREN``: what a loaded machine inflates less than wall time). Then, with the
 report's stored state removed, ``python -m autograder report NAME --out OUT
 --submissions SUBS`` alone, sampled the same way: the report from scratch.
 ``--report-only``: no grading; a gradebook with one ``graded`` record per
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,13 +41,15 @@ from corpus import make_class
 
 def sampled(command: list[str]) -> dict[str, float]:
     load = os.getloadavg()[0]
-    started = time.perf_counter()
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     with TreeMemory(process.pid) as memory:
         code = process.wait()
     if code != 0:
         raise SystemExit(f"{command[3]} exited with {code}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for tree's CPU time
     return {"seconds": round(time.perf_counter() - started, 1),
+            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
             "peak_mib": round(memory.peak_bytes / 2**20), "load_at_start": round(load, 1),
             "load_at_end": round(os.getloadavg()[0], 1)}
 
