@@ -7,8 +7,9 @@ Writes N notebooks (``corpus.make_class``), then runs the TA's command
 ``python -m autograder grade NAME SUBS --out OUT`` (grading, exports, report and
 its similarity) as a subprocess while ``bench_grading.TreeMemory`` samples the
 summed resident memory of that process and all its descendants (the grading
-processes, zygotes and sandboxes included) every 0.1 s, and its CPU time
-(``RUSAGE_CHILDREN``: what a loaded machine inflates less than wall time). Then, with the
+processes, zygotes and sandboxes included) every 0.1 s, and the CPU time of
+the command (``RUSAGE_CHILDREN``: it and the children it waited for; workers of
+a forkserver pool are not among them, so it is a floor). Then, with the
 report's stored state removed, ``python -m autograder report NAME --out OUT
 --submissions SUBS`` alone, sampled the same way: the report from scratch.
 ``--report-only``: no grading; a gradebook with one ``graded`` record per
