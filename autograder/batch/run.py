@@ -58,7 +58,6 @@ from ..gradebook.feedback import write_feedback
 from ..gradebook.lateness import Deadlines
 from ..gradebook.ledger import Override
 from ..gradebook.results import (
-    TA_LOG_DIR,
     SubmissionResult,
     UnsafePath,
     atomic_write,
@@ -74,6 +73,7 @@ from ..intake.find import find_submissions
 from ..intake.submission import Submission
 from ..sandbox.launch import Limits, bubblewrap_problem
 from .dask_executor import check_cluster, run_dask
+from .exports import EXPORTED, export_code, export_key, files_present, read_exported
 
 Progress = Callable[[SubmissionResult], None]
 STOP_GRACE_SECONDS = 3.0
@@ -207,9 +207,6 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         database=out / DB_NAME)
 
 
-EXPORTED = ".exported.json"  # student id -> digest of what their files were last written from
-
-
 def export(book: Gradebook, assignment: Assignment, out: Path, *,
            show_test_names: bool = True, already: Collection[str] = ()) -> int:
     """Rewrite ``gradebook.csv``, and the files of every student whose latest stored result
@@ -223,14 +220,14 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
     adjustments = ledger.Adjustments(book.connection, assignment.name)
     latest = [adjustments.apply(stored.result)
               for stored in book.latest(assignment.name).values()]
-    code = _export_code()
-    before = _read_exported(out)
+    code = export_code()
+    before = read_exported(out)
     after: dict[str, str] = {}
     for result in latest:
         sid = result.student_id
-        key = _export_key(result, assignment.name, show_test_names, code)
-        if sid in already or (before.get(sid) == key and _files_present(out, sid)):
-            written = _files_present(out, sid)
+        key = export_key(result, assignment.name, show_test_names, code)
+        if sid in already or (before.get(sid) == key and files_present(out, sid)):
+            written = files_present(out, sid)
         else:
             written = export_student(result, assignment, out, show_test_names=show_test_names)
         if written:
@@ -240,36 +237,6 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
     if after != before:
         atomic_write(out / EXPORTED, json.dumps(after, sort_keys=True))
     return len(latest)
-
-
-def _files_present(out: Path, student_id: str) -> bool:
-    """Whether every file ``export_student`` writes for this student is there."""
-    return all(path.is_file() for path in (*(out / student_id / name for name in (
-        "results.json", "feedback.md", "feedback.html")), out / TA_LOG_DIR / f"{student_id}.json"))
-
-
-def _read_exported(out: Path) -> dict[str, str]:
-    try:
-        data = json.loads((out / EXPORTED).read_text(encoding="utf-8"))
-        return {k: v for k, v in data.items() if isinstance(v, str)}
-    except (OSError, ValueError, AttributeError):  # missing, damaged, not an object
-        return {}
-
-
-def _export_key(result: SubmissionResult, assignment: str, show_test_names: bool,
-                code: str) -> str:
-    # repr, not to_record(): the dataclasses' repr shows every field as well, ten times faster
-    return hashlib.sha256(f"{assignment}\0{show_test_names}\0{code}\0{result!r}"
-                          .encode()).hexdigest()
-
-
-def _export_code() -> str:
-    """A digest of the code that writes a student's files (the gradebook package, this file)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(ledger.__file__).parent.glob("*.py")) + \
-            [Path(__file__)]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
