@@ -38,10 +38,15 @@ demo: $(STAMP)
 		--quizzes course/examples/quizzes.csv --attendance course/examples/attendance.csv --out final
 	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
+# The suite in TEST_JOBS parallel workers (pytest-xdist, a file per worker at a time, the
+# longest files first: tests/conftest.py), then the few `serial` tests alone. Every test runs.
+TEST_JOBS ?= 4
+
 test: $(STAMP)
 	$(PY) -m ruff check autograder course solutions tests benchmarks
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -m serial
 
 clean:
 	rm -rf $(VENV) grading final

@@ -1,10 +1,12 @@
-"""Profile: where one warm grading process spends its time per HW1 submission.
+"""Profile: where one warm grading process spends its time per submission, any assignment.
 
-    .venv/bin/python benchmarks/phases.py               # 40 submissions, 5 warm-up
-    .venv/bin/python benchmarks/phases.py --n 80 --json out.json
+    .venv/bin/python benchmarks/phases.py               # hw1: 40 submissions, 5 warm-up
+    .venv/bin/python benchmarks/phases.py hw1 --n 80 --json out.json
+    .venv/bin/python benchmarks/phases.py hw2 --n 6 --warmup 1 --only 2023001
 
-Runs ``grading.grade_submission`` on generated HW1 notebooks (the mix of
-``bench_grading.py``) one after the other in *this* process, as one grading
+Runs ``grading.grade_submission`` on the notebooks of ``corpus.make_class``
+(HW1: the generated mix of ``bench_grading.py``; another assignment: its
+examples, or only those named with ``--only``) one after the other in *this* process, as one grading
 process of the pool does, and times its phases by wrapping the functions it
 calls (profiling only; nothing here changes what is graded):
 
@@ -44,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_grading import load_examples, make_submissions  # (after the sys.path lines)
+from corpus import make_class  # (after the sys.path lines)
 
 from autograder.grading import grade, session
 from autograder.grading.catalog import Assignment
@@ -96,7 +98,9 @@ class Phases:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignment", nargs="?", default="hw1")
     parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--only", nargs="*", help="example notebooks to use (not hw1's mix)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--json", type=Path, help="also write the per-phase medians here")
@@ -108,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     phases.wrap(grade, "run_graders", "graders")
     phases.wrap(session.StudentSession, "_ask", "calls")
     phases.wrap(session.StudentSession, "close", "close")
-    assignment = Assignment.find("hw1")
+    assignment = Assignment.find(args.assignment)
     with tempfile.TemporaryDirectory(prefix="phases-") as tmp:
-        make_submissions(load_examples(), args.n + args.warmup, Path(tmp) / "subs", args.seed)
+        make_class(args.assignment, args.n + args.warmup, Path(tmp) / "subs", args.seed,
+                   args.only)
         submissions = [s for s in find_submissions(Path(tmp) / "subs", Path(tmp) / "work")
                        if not s.problem]
         statuses: dict[str, int] = defaultdict(int)
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p90 = {p: 1000 * statistics.quantiles([r.get(p, 0.0) for r in rows], n=10)[-1]
            for p in PHASES}
     trips = statistics.median(r["round_trips"] for r in rows)
-    print(f"{len(rows)} warm submissions (after {args.warmup} warm-up), statuses {dict(statuses)}")
+    print(f"{args.assignment}: {len(rows)} warm submissions (after {args.warmup} warm-up), statuses {dict(statuses)}")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"{'phase':<10}{'median ms':>10}{'p90 ms':>10}")
     for p in PHASES:
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"medians_ms": medians, "p90_ms": p90,
                                          "round_trips": trips, "n": len(rows),
+                                         "assignment": args.assignment,
                                          "load": os.getloadavg()}, indent=2) + "\n")
     return 0
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import hashlib
+import json
 import multiprocessing
 import os
 import secrets
@@ -68,11 +69,11 @@ from ..gradebook.results import (
 from ..gradebook.safe_ids import safe_ids
 from ..gradebook.store import DB_NAME, Gradebook, StoredResult, exclusive
 from ..grading.catalog import Assignment
-from ..grading.grade import grade_submission
 from ..intake.find import find_submissions
 from ..intake.submission import Submission
 from ..sandbox.launch import Limits, bubblewrap_problem
 from .dask_executor import check_cluster, run_dask
+from .exports import EXPORTED, export_code, export_key, files_present, read_exported
 
 Progress = Callable[[SubmissionResult], None]
 STOP_GRACE_SECONDS = 3.0
@@ -209,27 +210,42 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
 
 def export(book: Gradebook, assignment: Assignment, out: Path, *,
            show_test_names: bool = True, already: Collection[str] = ()) -> int:
-    """Rewrite ``gradebook.csv`` and every student's files from the latest stored results.
+    """Rewrite ``gradebook.csv``, and the files of every student whose latest stored result
+    (with the ledger's adjustments) or the export code changed since they were written.
 
     ``already``: students whose files were written from their latest result in this run.
+    ``OUT/.exported.json`` keeps, per student, the digest of what their files were
+    written from; a student whose digest is unchanged and whose folder is still
+    there is not written again (an unchanged re-run writes only gradebook.csv).
     """
     adjustments = ledger.Adjustments(book.connection, assignment.name)
-    latest = list(ledger.current(book, assignment.name).values())
+    latest = list(ledger.current(book, assignment.name).values())  # regrades applied
+    code = export_code()
+    before = read_exported(out)
+    after: dict[str, str] = {}
     for result in latest:
-        if result.student_id not in already:
-            export_student(result, assignment, out, show_test_names=show_test_names)
+        sid = result.student_id
+        key = export_key(result, assignment.name, show_test_names, code)
+        if sid in already or (before.get(sid) == key and files_present(out, sid)):
+            written = files_present(out, sid)
+        else:
+            written = export_student(result, assignment, out, show_test_names=show_test_names)
+        if written:
+            after[sid] = key
     write_gradebook(latest, list(assignment.questions), out / "gradebook.csv",
                     adjustments.columns)
+    if after != before:
+        atomic_write(out / EXPORTED, json.dumps(after, sort_keys=True))
     return len(latest)
 
 
 def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
-                   show_test_names: bool = True) -> None:
+                   show_test_names: bool = True) -> bool:
     """One student's files: results.json and feedback (student-visible), the TA log.
 
     A student whose files cannot be written (a path that would leave OUT, a folder
-    in the way) is reported; the row stays in the database and gradebook.csv, and
-    the batch goes on.
+    in the way) is reported (False); the row stays in the database and
+    gradebook.csv, and the batch goes on.
     """
     try:
         write_results_json(result, out, show_test_names=show_test_names)
@@ -238,6 +254,8 @@ def export_student(result: SubmissionResult, assignment: Assignment, out: Path, 
     except (UnsafePath, OSError) as exc:
         print(f"autograder: the files of {safetext.one_line(result.student_id)!r} were not "
               f"written: {safetext.one_line(exc)}", file=sys.stderr)
+        return False
+    return True
 
 
 def submission_sha256(submission: Submission) -> str:
@@ -257,13 +275,18 @@ POOL_TRIES = 3  # a submission in flight when a grading process dies is retried 
 def _run_pool(assignment: Assignment, work: list[tuple[Submission, str]], seed: int,
               limits: Limits, jobs: int, version: str,
               record: Callable[[SubmissionResult, str], None],
-              grade: Callable[..., SubmissionResult] = grade_submission) -> None:
+              grade: Callable[..., SubmissionResult] | None = None) -> None:
     """Grade ``work`` in a process pool; a pool broken by a dying process is replaced.
 
     The submissions that were pending when a grading process died are graded
     again in a fresh pool, up to ``POOL_TRIES`` times each; after that they get
     an ``error`` record (and are retried by the next run, as every error is).
     """
+    if not work:
+        return
+    if grade is None:  # imported here: a run with nothing to grade never loads the grader
+        from ..grading.grade import grade_submission
+        grade = grade_submission
     pending = list(work)
     tries = {submission.student_id: 0 for submission, _ in work}
     context = multiprocessing.get_context("forkserver")

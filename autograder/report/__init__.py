@@ -8,66 +8,141 @@ Nothing in the site loads anything from the network or runs student text.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..gradebook import ledger
+from ..gradebook.results import atomic_write
 from ..gradebook.safe_ids import safe_ids
 from ..gradebook.store import DB_NAME, Gradebook
 from ..grading.catalog import Assignment
 from ..intake.find import find_submissions
 from . import data as report_data
+from .fingerprint_store import file_sha256, fingerprints
 from .html import write_pages
-from .plots import draw
-from .similarity import Code, Skeleton, cells_of, similar_pairs, student_code
+from .similarity import Code, Index, Pair, Skeleton, cells_of, student_code
 
 REPORT_DIR = "report"
+INPUTS = ".inputs"  # digest of what the report was last written from
 COMPARED = ("graded", "timeout")  # statuses whose notebook was read and run
 
 
 def write_report(assignment_name: str, out: Path, submissions: Path | None = None) -> Path:
-    """Write ``out/report/index.html`` (and its figures and pair pages); return its path."""
+    """Write ``out/report/index.html`` (and its figures and pair pages); return its path.
+
+    Incremental: when the gradebook's latest results, the compared notebooks'
+    contents and the report code are those the report was last written from
+    (``report/.inputs``), the report is left as it is; otherwise only the
+    notebooks that changed are fingerprinted again (``fingerprints``).
+    """
     assignment = Assignment.find(assignment_name)
     with Gradebook.open(out / DB_NAME, create=False) as book:
         results = list(ledger.current(book, assignment.name).values())  # regrades applied
         remembered = ledger.source(book.connection, assignment.name)
         zone = ledger.Adjustments(book.connection, assignment.name).zone
-    codes: dict[str, dict[str, Code]] = {}
-    pairs = []
     if submissions is None and remembered is not None and remembered.exists():
         submissions = remembered  # where the last `grade` read them
-    if submissions is None:
-        gone = (f"The submissions the last grade read ({remembered}) are gone. "
-                if remembered is not None else "")
-        note = (f"{gone}Similarity was not computed: run `python -m autograder report "
-                f"{assignment.name} --out OUT --submissions FOLDER_OR_ZIP` (grade does).")
-    else:
-        started = time.monotonic()
-        wanted = {r.student_id for r in results if r.status in COMPARED}
-        codes, skeleton = compare_inputs(assignment, submissions, wanted)
-        pairs = similar_pairs(codes, skeleton)
-        note = (f"Code of {len(codes)} notebook(s) (read from {submissions}) compared per "
-                f"question in "
-                f"{time.monotonic() - started:.1f} s; the skeleton's code and code that more "
-                f"than a fifth of the class shares are ignored, and so are names and layout. "
-                f"Pairs at {report_data.SIMILAR:.0%} or more need a person.")
-    data = report_data.build(assignment.name, assignment.questions, results, pairs, note, zone)
+    results.sort(key=lambda r: r.student_id)
     folder = out / REPORT_DIR
+    inputs = hashlib.sha256(json.dumps([  # every field of every result, regrades applied
+        assignment.name, assignment.questions, _report_code(), str(submissions), str(zone),
+        [repr(result) for result in results],
+    ]).encode())
+    with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
+        notebooks = []
+        if submissions is not None:
+            wanted = {r.student_id for r in results if r.status in COMPARED}
+            notebooks = [(sid, path, file_sha256(path)) for sid, path
+                         in wanted_notebooks(submissions, Path(workdir), wanted)]
+            inputs.update(json.dumps([(sid, sha) for sid, _, sha in notebooks]).encode())
+        stamp, index_page = folder / INPUTS, folder / "index.html"
+        if index_page.is_file() and _read(stamp) == inputs.hexdigest():
+            return index_page  # nothing it shows has changed
+        codes: dict[str, dict[str, Code]] = {}
+        pairs: list[Pair] = []
+        if submissions is None:
+            gone = (f"The submissions the last grade read ({remembered}) are gone. "
+                    if remembered is not None else "")
+            note = (f"{gone}Similarity was not computed: run `python -m autograder report "
+                    f"{assignment.name} --out OUT --submissions FOLDER_OR_ZIP` (grade does).")
+        else:
+            started = time.monotonic()
+            pairs, codes = compare(assignment, notebooks, out)
+            note = (f"Code of {len(notebooks)} notebook(s) (read from {submissions}) compared "
+                    f"per question in "
+                    f"{time.monotonic() - started:.1f} s; the skeleton's code and code that "
+                    f"more than a fifth of the class shares are ignored, and so are names and "
+                    f"layout. Pairs at {report_data.SIMILAR:.0%} or more need a person.")
+    from .plots import draw  # matplotlib: imported only when the report is drawn
+
+    data = report_data.build(assignment.name, assignment.questions, results, pairs, note, zone)
     figures = draw(data, folder)
-    return write_pages(data, folder, figures, codes, out / DB_NAME)
+    path = write_pages(data, folder, figures, codes, out / DB_NAME)
+    atomic_write(stamp, inputs.hexdigest())
+    return path
+
+
+def _report_code() -> str:
+    """A digest of the report's code and templates (a new version rewrites the report)."""
+    digest = hashlib.sha256()
+    home = Path(__file__).parent
+    for path in sorted([*home.glob("*.py"), *home.glob("templates/*")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return ""
+
+
+def compare(assignment: Assignment, notebooks: list[tuple[str, Path, str]],
+            out: Path) -> tuple[list[Pair], dict[str, dict[str, Code]]]:
+    """The similar pairs among ``notebooks`` (id, path, sha256), and the code of the
+    students in them.
+
+    Streamed: only each notebook's fingerprints are kept (``similarity.Index``),
+    read from the store in ``out`` when the notebook is unchanged; the few
+    students of the pairs found are read again for their pages. Memory stays
+    flat in the class size.
+    """
+    skeleton = skeleton_of(assignment)
+    index = Index(skeleton)
+    for student_id, prints in fingerprints(skeleton, notebooks, out):
+        index.add(student_id, prints)
+    pairs = index.pairs()
+    paths = {sid: path for sid, path, _ in notebooks}
+    shown = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    codes = {s: student_code(skeleton, cells_of(paths[s])) for s in shown}
+    return index.with_lines(pairs, codes), codes
 
 
 def compare_inputs(assignment: Assignment, submissions: Path,
                    wanted: set[str]) -> tuple[dict[str, dict[str, Code]], Skeleton]:
-    """Each wanted student's code per question, and the skeleton it is compared against."""
-    skeleton_path = assignment.public_dir / f"{assignment.name}.ipynb"
-    skeleton = Skeleton.from_notebook(skeleton_path, assignment.questions)
-    codes = {}
+    """Each wanted student's code per question, and the skeleton it is compared against
+    (all in memory: for tests and small classes; the report streams with ``compare``)."""
+    skeleton = skeleton_of(assignment)
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
-        # the ids grading used: intake's, then gradebook.safe_ids (renamed TA files, '..', ...)
-        for submission in safe_ids(find_submissions(submissions, Path(workdir))):
-            if submission.student_id in wanted and submission.path is not None:
-                codes[submission.student_id] = student_code(skeleton,
-                                                            cells_of(submission.path))
+        codes = {student_id: student_code(skeleton, cells_of(path)) for student_id, path
+                 in wanted_notebooks(submissions, Path(workdir), wanted)}
     return codes, skeleton
+
+
+def skeleton_of(assignment: Assignment) -> Skeleton:
+    return Skeleton.from_notebook(assignment.public_dir / f"{assignment.name}.ipynb",
+                                  assignment.questions)
+
+
+def wanted_notebooks(submissions: Path, workdir: Path,
+                     wanted: set[str]) -> Iterator[tuple[str, Path]]:
+    """(student id, notebook) of each wanted submission, one at a time, under the ids
+    grading used: intake's, then gradebook.safe_ids (renamed TA files, '..', ...)."""
+    for submission in safe_ids(find_submissions(submissions, workdir)):
+        if submission.student_id in wanted and submission.path is not None:
+            yield submission.student_id, submission.path

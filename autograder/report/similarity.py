@@ -13,9 +13,11 @@ builtins and modules such as ``np``; strings become ``S``. Each ``K``-gram of
 tokens is hashed (crc32) and the minimum of each window of ``W`` hashes kept.
 Then, per question, fingerprints of the skeleton are dropped (its docstrings,
 ``raise NotImplementedError``), and so are fingerprints that more than
-``common_share`` of the class have (the one obvious way to write a sigmoid is
-not evidence of copying). What is left is compared by a matrix product:
-for 1,000 students that is one 1,000 x F product per question.
+``common_share`` of the class, or more than ``MAX_HOLDERS`` students, have
+(the one obvious way to write a sigmoid is not evidence of copying; MOSS's
+``-m`` is the same rule). What is left is compared only where it is shared
+(``Index``: a sparse students x fingerprints matrix times its transpose), so
+time and memory grow with the class size, never with its square.
 
 Nothing here runs student code: notebooks are read as JSON and parsed.
 """
@@ -24,12 +26,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import io
 import json
 import keyword
 import re
 import tokenize
 import zlib
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +44,7 @@ import numpy as np
 from ..intake.notebook import MAX_NOTEBOOK_BYTES, is_otter_cell
 
 K, W = 5, 4
+MAX_HOLDERS = 100  # a fingerprint more students have is no evidence (MOSS: -m)
 ANSWER_TAG = "otter_answer_cell"
 KEEP_NAMES = frozenset(dir(builtins)) | {"np", "numpy", "math", "torch", "plt", "self"}
 CHECK = re.compile(r"""grader\.check\(\s*['"]([^'"]+)['"]""")
@@ -221,68 +226,118 @@ def student_code(skeleton: Skeleton, cells: list[str]) -> dict[str, Code]:
 
 def similar_pairs(codes: Mapping[str, Mapping[str, Code]], skeleton: Skeleton, *,
                   common_share: float = 0.2, min_common: int = 4, min_shared: int = 6,
-                  top: int = 50) -> list[Pair]:
+                  top: int = 50, max_holders: int = MAX_HOLDERS) -> list[Pair]:
     """The ``top`` most similar pairs of students (ids), most similar first.
 
     A fingerprint counts when it is not the skeleton's and at most
-    ``max(min_common, common_share * students)`` students have it; a question
-    counts for a pair when they share at least ``min_shared`` of them.
+    ``max(min_common, min(common_share * students, max_holders))`` students have
+    it; a question counts for a pair when they share at least ``min_shared`` of them.
     """
-    students = sorted(codes)
-    index = {s: i for i, s in enumerate(students)}
-    n = len(students)
-    shared_total = np.zeros((n, n), dtype=np.float64)
-    union_total = np.zeros((n, n), dtype=np.float64)
-    per_question: dict[str, np.ndarray] = {}
-    kept: dict[str, dict[int, list[str]]] = {}
-    questions = sorted({q for student in codes.values() for q in student})
-    limit = max(min_common, common_share * n)
-    for q in questions:
-        holders: dict[int, list[str]] = defaultdict(list)
-        sizes = np.zeros(n)
-        for s in students:
-            code = codes[s].get(q)
-            if code is None:
+    index = Index(skeleton)
+    for student, code in codes.items():
+        index.add(student, {q: c.prints.keys() for q, c in code.items()})
+    pairs = index.pairs(common_share=common_share, min_common=min_common,
+                        min_shared=min_shared, top=top, max_holders=max_holders)
+    return index.with_lines(pairs, codes)
+
+
+class Index:
+    """The class's rare fingerprints per question, compared pair by pair only where shared.
+
+    ``add`` keeps, per question, one (fingerprint, student) entry per fingerprint
+    in two flat arrays (a few bytes each, nothing per pair). ``pairs`` then
+    builds per question the sparse students x fingerprints matrix of the rare
+    fingerprints and its sparse product with itself: only pairs that share a
+    rare fingerprint ever exist, and a rare fingerprint has at most
+    ``max_holders`` holders, so the work is bounded by the class size times a
+    constant, never by the square of the class.
+    """
+
+    def __init__(self, skeleton: Skeleton) -> None:
+        self.skeleton = skeleton
+        self.students: list[str] = []
+        self._hashes: dict[str, array[int]] = {}
+        self._owners: dict[str, array[int]] = {}
+        self._rare: dict[str, np.ndarray] = {}  # filled by pairs(): the rare hashes, sorted
+
+    def add(self, student: str, prints: Mapping[str, Iterable[int]]) -> None:
+        """One student's fingerprints per question (the skeleton's are dropped here)."""
+        number = len(self.students)
+        self.students.append(student)
+        for q, hashes in prints.items():
+            mine = [h for h in hashes if h not in self.skeleton.prints.get(q, ())]
+            self._hashes.setdefault(q, array("I")).extend(mine)
+            self._owners.setdefault(q, array("i")).extend([number] * len(mine))
+
+    def pairs(self, *, common_share: float = 0.2, min_common: int = 4, min_shared: int = 6,
+              top: int = 50, max_holders: int = MAX_HOLDERS) -> list[Pair]:
+        """The ``top`` most similar pairs, without their lines (``with_lines`` adds them)."""
+        from scipy import sparse  # imported only when pairs are computed
+
+        if min_shared < 1:
+            raise ValueError("min_shared must be at least 1 (a pair shares something)")
+        n = len(self.students)
+        rank = np.empty(n, dtype=np.int64)  # pairs are ordered by the students' sorted ids
+        rank[sorted(range(n), key=self.students.__getitem__)] = np.arange(n)
+        limit = max(min_common, min(common_share * n, max_holders))
+        found: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for q in sorted(self._hashes):
+            hashes = np.frombuffer(self._hashes[q], dtype=np.uint32)
+            owners = rank[np.frombuffer(self._owners[q], dtype=np.int32)]
+            unique, column, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+            rare = counts[column] <= limit
+            self._rare[q] = unique[counts <= limit]
+            sizes = np.bincount(owners[rare], minlength=n).astype(np.int64)
+            multi = rare & (counts[column] >= 2)
+            if not multi.any():
                 continue
-            for h in code.prints.keys() - skeleton.prints.get(q, set()):
-                holders[h].append(s)
-        rare = {h: who for h, who in holders.items() if len(who) <= limit}
-        for who in rare.values():
-            for s in who:
-                sizes[index[s]] += 1
-        multi = [who for who in rare.values() if len(who) >= 2]
-        if not multi:
-            continue
-        matrix = np.zeros((n, len(multi)), dtype=np.float32)
-        for column, who in enumerate(multi):
-            matrix[[index[s] for s in who], column] = 1.0
-        shared = matrix @ matrix.T
-        union = sizes[:, None] + sizes[None, :] - shared
-        counted = shared >= min_shared
-        shared_total += np.where(counted, shared, 0)
-        union_total += np.where(counted, union, 0)
-        per_question[q] = np.where(counted, shared / np.maximum(union, 1), 0.0)
-        kept[q] = {h: who for h, who in rare.items() if len(who) >= 2}
-    score = np.divide(shared_total, union_total, out=np.zeros_like(shared_total),
-                      where=union_total > 0)
-    upper = np.triu_indices(n, k=1)
-    order = np.argsort(-score[upper], kind="stable")[:top]
-    pairs = []
-    for k in order:
-        i, j = int(upper[0][k]), int(upper[1][k])
-        if score[i, j] <= 0:
-            break
-        a, b = students[i], students[j]
-        per = {q: round(float(m[i, j]), 3) for q, m in per_question.items() if m[i, j] > 0}
-        lines = {q: _lines(codes[a][q], codes[b][q], kept[q], a, b) for q in per}
-        pairs.append(Pair(a, b, round(float(score[i, j]), 3), per, lines))
-    return pairs
+            matrix = sparse.csr_matrix(
+                (np.ones(int(multi.sum()), dtype=np.int32), (owners[multi], column[multi])),
+                shape=(n, len(unique)))
+            product = sparse.triu(matrix @ matrix.T, k=1).tocoo()
+            keep = product.data >= min_shared
+            i, j = product.row[keep].astype(np.int64), product.col[keep].astype(np.int64)
+            shared = product.data[keep].astype(np.int64)
+            order = np.argsort(i * n + j)  # sorted by pair, for searchsorted below
+            i, j, shared = i[order], j[order], shared[order]
+            found[q] = (i * n + j, shared, sizes[i] + sizes[j] - shared)
+        if not found:
+            return []
+        keys, inverse = np.unique(np.concatenate([f[0] for f in found.values()]),
+                                  return_inverse=True)
+        shared_total = np.bincount(inverse, np.concatenate([f[1] for f in found.values()]))
+        union_total = np.bincount(inverse, np.concatenate([f[2] for f in found.values()]))
+        score = shared_total / np.maximum(union_total, 1)
+        by_rank = sorted(self.students)
+        pairs = []
+        for k in np.argsort(-score, kind="stable")[:top]:
+            i, j = divmod(int(keys[k]), n)
+            per = {}
+            for q, (qkeys, shared, union) in found.items():
+                at = int(np.searchsorted(qkeys, keys[k]))
+                if at < len(qkeys) and qkeys[at] == keys[k]:
+                    per[q] = round(float(shared[at] / max(union[at], 1)), 3)
+            pairs.append(Pair(by_rank[i], by_rank[j], round(float(score[k]), 3), per))
+        return pairs
+
+    def with_lines(self, pairs: list[Pair],
+                   codes: Mapping[str, Mapping[str, Code]]) -> list[Pair]:
+        """The pairs with the lines of each side that hold a rare fingerprint they share."""
+        out = []
+        for pair in pairs:
+            lines = {}
+            for q in pair.questions:
+                a, b = codes[pair.a][q], codes[pair.b][q]
+                rare = self._rare.get(q, np.empty(0))
+                common = [h for h in a.prints.keys() & b.prints.keys()
+                          if h not in self.skeleton.prints.get(q, ())
+                          and _holds(rare, h)]
+                lines[q] = (frozenset().union(*(a.prints[h] for h in common)),
+                            frozenset().union(*(b.prints[h] for h in common)))
+            out.append(dataclasses.replace(pair, shared_lines=lines))
+        return out
 
 
-def _lines(code_a: Code, code_b: Code, kept: dict[int, list[str]], a: str,
-           b: str) -> tuple[frozenset[int], frozenset[int]]:
-    """The lines of each side that hold a fingerprint the two share (for highlighting)."""
-    common = [h for h in code_a.prints.keys() & code_b.prints.keys()
-              if a in kept.get(h, ()) and b in kept.get(h, ())]
-    return (frozenset().union(*(code_a.prints[h] for h in common)),
-            frozenset().union(*(code_b.prints[h] for h in common)))
+def _holds(sorted_hashes: np.ndarray, value: int) -> bool:
+    at = int(np.searchsorted(sorted_hashes, value))
+    return at < len(sorted_hashes) and int(sorted_hashes[at]) == value

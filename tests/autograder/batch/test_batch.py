@@ -176,3 +176,28 @@ def test_a_dying_grading_process_costs_a_retry_not_a_grade(tmp_path):
     run._run_pool(hw1, work[:1], 1, Limits(), 1, hw1.version, record,
                     grade=pool_helpers.always_die)
     assert recorded == {"s1": "error"}
+
+
+def test_an_unchanged_run_writes_no_student_file_again(tmp_path, monkeypatch):
+    """Exports are incremental: a student's files are written again only when their latest
+    result, an export choice or the files themselves changed."""
+    from autograder.batch import run
+
+    source, out = submissions(tmp_path / "subs", valid=1, invalid=1), tmp_path / "out"
+    grade(source, out)
+    written: list[str] = []
+    real = run.export_student
+
+    def counted(result, *args, **kwargs):
+        written.append(result.student_id)
+        return real(result, *args, **kwargs)
+
+    monkeypatch.setattr(run, "export_student", counted)
+    grade(source, out)
+    assert written == []
+    grade(source, out, show_test_names=False)  # an export choice: everyone's files again
+    assert sorted(written) == ["v0", "x0"]
+    written.clear()
+    (out / "x0" / "feedback.md").unlink()  # a file gone: that student's files again
+    grade(source, out, show_test_names=False)
+    assert written == ["x0"] and (out / "x0" / "feedback.md").is_file()

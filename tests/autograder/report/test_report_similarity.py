@@ -82,3 +82,58 @@ def test_unreadable_notebooks_and_unparsable_code_are_skipped_quietly(tmp_path):
     bad = "def neural_network(x, w1, w2):\n    return (x +\n"  # an unclosed bracket
     assert isinstance(fingerprint(bad), dict)
     assert fingerprint("%timeit f()\n!pip install torch\nx = 1\n") == fingerprint("x = 1\n")
+
+
+def test_the_sparse_index_scores_every_pair_as_the_definition_says():
+    """Index.pairs against the rule computed pair by pair (sets, no matrices), on a class of
+    random fingerprints with copied pairs, class-wide code and code over the holder cap."""
+    import random
+    from collections import Counter
+
+    from autograder.report.similarity import Index
+
+    rng = random.Random(5)
+    questions = ["q1", "q2", "q3"]
+    common = {q: list(range(1000 * k, 1000 * k + 8)) for k, q in enumerate(questions, 1)}
+    near_cap = {q: list(range(2000 * k, 2000 * k + 30)) for k, q in enumerate(questions, 1)}
+    prints = {}
+    for s in range(60):  # ~30 holders of each common hash, ~10 of each near the cap
+        prints[f"s{s:02d}"] = {q: {rng.randrange(10**6) for _ in range(rng.randrange(0, 30))}
+                               | set(rng.sample(common[q], 4))
+                               | {h for h in near_cap[q] if rng.random() < 0.17}
+                               for q in questions}
+    for a, b in (("s03", "s40"), ("s07", "s08"), ("s11", "s59")):  # copies, partly edited
+        prints[b] = {q: set(list(h)[: len(h) - 2]) | {rng.randrange(10**6)}
+                     for q, h in prints[a].items()}
+    skeleton = Skeleton({}, {"q1": set(common["q1"][:2])})
+    kwargs = {"common_share": 0.2, "min_common": 4, "min_shared": 6, "top": 1000,
+              "max_holders": 9}
+    index = Index(skeleton)
+    for student, mine in prints.items():
+        index.add(student, mine)
+    got = {(p.a, p.b): (p.score, p.questions) for p in index.pairs(**kwargs)}
+
+    limit = max(4, min(0.2 * len(prints), 9))
+    rares = {}
+    for q in questions:
+        holders = Counter(h for s in prints for h in prints[s][q])
+        rares[q] = {h for h, n in holders.items()
+                    if n <= limit and h not in skeleton.prints.get(q, ())}
+    expected = {}
+    for a in sorted(prints):
+        for b in sorted(prints):
+            if a >= b:
+                continue
+            shared_total = union_total = 0
+            per = {}
+            for q in questions:
+                rare = rares[q]
+                mine, theirs = prints[a][q] & rare, prints[b][q] & rare
+                shared, union = len(mine & theirs), len(mine | theirs)
+                if shared >= 6:
+                    shared_total, union_total = shared_total + shared, union_total + union
+                    per[q] = round(shared / union, 3)
+            if shared_total:
+                expected[(a, b)] = (round(shared_total / union_total, 3), per)
+    assert got == expected
+    assert {("s03", "s40"), ("s07", "s08"), ("s11", "s59")} <= set(got)

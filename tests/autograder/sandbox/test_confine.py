@@ -40,6 +40,7 @@ def test_cgroup_limits_memory_of_a_process_and_is_removed():
     assert all(not path.exists() for path in group.paths)
 
 
+@pytest.mark.serial  # other test processes make and remove cgroups beside ours
 @pytest.mark.skipif(not ROOT, reason="cgroups are only made as root (CI runs as root)")
 def test_a_grading_run_leaves_no_cgroup_behind(tmp_path):
     """The grading processes close their sandboxes at exit, cgroups included. Only this run's

@@ -1,0 +1,102 @@
+"""Each notebook's similarity fingerprints, stored by content, computed in parallel when many.
+
+A notebook's fingerprints per question (``similarity.student_code``) depend only
+on its bytes, the skeleton and the fingerprinting code, so they are kept in
+``OUT/.fingerprints.sqlite`` under the sha256 of the file and a digest of
+the other two: a re-run fingerprints only the notebooks that changed. Rows no
+notebook of the run used are dropped, so the file stays the size of the class.
+
+Many notebooks to fingerprint (a first run) are spread over a process pool, one
+per core: fingerprinting is pure Python (``tokenize``, ``ast``) and holds the GIL.
+Nothing here runs student code: notebooks are read as JSON and parsed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from .similarity import Skeleton, cells_of, student_code
+
+STORE = ".fingerprints.sqlite"  # in OUT (a leading dot: no student id), not in the site
+PARALLEL_FROM = 200  # fewer new notebooks than this are fingerprinted in this process
+CHUNK = 64
+
+Prints = dict[str, list[int]]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def setting(skeleton: Skeleton) -> str:
+    """A digest of what fingerprints depend on besides the notebook: skeleton and code."""
+    digest = hashlib.sha256(Path(student_code.__code__.co_filename).read_bytes())
+    digest.update(json.dumps([sorted((q, sorted(n)) for q, n in skeleton.names.items()),
+                              sorted((q, sorted(p)) for q, p in skeleton.prints.items())])
+                  .encode())
+    return digest.hexdigest()[:16]
+
+
+def prints_of(skeleton: Skeleton, path: Path) -> Prints:
+    return {q: sorted(code.prints) for q, code in student_code(skeleton, cells_of(path)).items()}
+
+
+def fingerprints(skeleton: Skeleton, notebooks: list[tuple[str, Path, str]], folder: Path,
+                 jobs: int | None = None) -> Iterator[tuple[str, Prints]]:
+    """(student id, fingerprints per question) of each (id, path, sha256), stored ones read
+    from ``folder/STORE``, the others computed (in parallel when many) and stored."""
+    folder.mkdir(parents=True, exist_ok=True)
+    salt = setting(skeleton)
+    with contextlib.closing(sqlite3.connect(folder / STORE)) as db, db:
+        db.execute("CREATE TABLE IF NOT EXISTS prints (key TEXT PRIMARY KEY, data TEXT)")
+        db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+        missing: list[tuple[str, Path, str]] = []
+        for student_id, path, sha256 in notebooks:
+            key = f"{sha256}:{salt}"
+            db.execute("INSERT OR IGNORE INTO used VALUES (?)", (key,))
+            row = db.execute("SELECT data FROM prints WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                missing.append((student_id, path, key))
+            else:
+                yield student_id, json.loads(row[0])
+        for (student_id, _, key), prints in zip(missing, _compute(skeleton, missing, jobs),
+                                                strict=True):
+            db.execute("INSERT OR REPLACE INTO prints VALUES (?, ?)", (key, json.dumps(prints)))
+            yield student_id, prints
+        db.execute("DELETE FROM prints WHERE key NOT IN (SELECT key FROM used)")
+
+
+def _compute(skeleton: Skeleton, missing: list[tuple[str, Path, str]],
+             jobs: int | None) -> Iterator[Prints]:
+    jobs = jobs or len(os.sched_getaffinity(0))
+    paths = [path for _, path, _ in missing]
+    if jobs < 2 or len(paths) < PARALLEL_FROM:
+        yield from (prints_of(skeleton, path) for path in paths)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_set_skeleton,
+                                initargs=(skeleton,)) as pool:
+        yield from pool.map(_prints_in_worker, paths, chunksize=CHUNK)
+
+
+_SKELETON: list[Skeleton] = []
+
+
+def _set_skeleton(skeleton: Skeleton) -> None:
+    _SKELETON[:] = [skeleton]
+
+
+def _prints_in_worker(path: Path) -> Prints:
+    return prints_of(_SKELETON[0], path)
