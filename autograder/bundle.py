@@ -20,7 +20,8 @@ applies, see docs/gradescope.md) on the one submission and copies its
 stdout, which results.json hides from students. Its paths can be moved for a
 local run: ``AUTOGRADER_ROOT`` (``/autograder``), ``AUTOGRADER_SOURCE``
 (``$AUTOGRADER_ROOT/source``), ``AUTOGRADER_PYTHON``
-(``$AUTOGRADER_ROOT/venv/bin/python``).
+(``$AUTOGRADER_ROOT/venv/bin/python``). PyTorch packages come from PyTorch's CPU
+index (``PYTORCH_INSTALL``; ``AUTOGRADER_TORCH_INDEX`` moves it or, empty, leaves it out).
 """
 
 from __future__ import annotations
