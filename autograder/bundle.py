@@ -20,7 +20,8 @@ applies, see docs/gradescope.md) on the one submission and copies its
 stdout, which results.json hides from students. Its paths can be moved for a
 local run: ``AUTOGRADER_ROOT`` (``/autograder``), ``AUTOGRADER_SOURCE``
 (``$AUTOGRADER_ROOT/source``), ``AUTOGRADER_PYTHON``
-(``$AUTOGRADER_ROOT/venv/bin/python``).
+(``$AUTOGRADER_ROOT/venv/bin/python``). PyTorch packages come from PyTorch's CPU
+index (``PYTORCH_INSTALL``; ``AUTOGRADER_TORCH_INDEX`` moves it or, empty, leaves it out).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .errors import AutograderError
 from .grading.catalog import PROJECT_ROOT, Assignment
@@ -109,6 +113,23 @@ cp "$WORK/out/submission/results.json" "$ROOT/results/results.json"
 exit 0
 """
 
+# PyPI's torch for Linux x86-64 is the CUDA build (~3 GB with NVIDIA's libraries); PyTorch
+# publishes CPU-only builds (torch==2.13.0 resolves there to 2.13.0+cpu, ~190 MB) on an
+# index of its own. setup.sh takes these packages from that index alone (--index-url:
+# never PyPI's CUDA build, whatever version range the manifest gives) without their
+# dependencies, which the next pip line takes from the usual index.
+PYTORCH_PACKAGES = frozenset({"torch", "torchvision", "torchaudio"})
+PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PYTORCH_INSTALL = """\
+# PyTorch's CPU-only build, from PyTorch's CPU index only (PyPI's Linux torch is the 3 GB
+# CUDA build); its dependencies come with the next line. AUTOGRADER_TORCH_INDEX moves the
+# index (a mirror); set empty, no index is asked (--no-index) and the wheel must be in
+# PIP_FIND_LINKS (a folder or page of wheels, which pip also reads otherwise).
+TORCH_INDEX="${{AUTOGRADER_TORCH_INDEX-""" + PYTORCH_CPU_INDEX + """}}"
+if [ -n "$TORCH_INDEX" ]; then TORCH_FROM=(--index-url "$TORCH_INDEX"); else TORCH_FROM=(--no-index); fi
+"$VENV/bin/python" -m pip install --quiet --no-deps "${{TORCH_FROM[@]}}" {}
+"""
+
 README = """\
 Gradescope autograder for {name}, built by `python -m autograder bundle {name}`.
 Upload this zip as the assignment's autograder (base image: Ubuntu 22.04 or newer).
@@ -168,11 +189,16 @@ def bundle_members(assignment: Assignment, wheel: Path, *, root: Path = PROJECT_
 
 
 def _install_packages(packages: tuple[str, ...]) -> str:
-    """setup.sh's last line when the assignment declares extra packages (graders' PACKAGES)."""
+    """setup.sh's last lines when the assignment declares extra packages (the manifest's
+    ``packages``): PyTorch's own (``PYTORCH_PACKAGES``) first, from its CPU-only index
+    (``PYTORCH_INSTALL``), then every declared package from the usual index; the
+    PyTorch ones are then installed already, so only their dependencies come from there."""
     if not packages:
         return ""
     quoted = " ".join(shlex.quote(p) for p in packages)
-    return f'"$VENV/bin/python" -m pip install --quiet {quoted}\n'
+    pytorch = [p for p in packages if canonicalize_name(Requirement(p).name) in PYTORCH_PACKAGES]
+    first = PYTORCH_INSTALL.format(" ".join(shlex.quote(p) for p in pytorch)) if pytorch else ""
+    return first + f'"$VENV/bin/python" -m pip install --quiet {quoted}\n'
 
 
 def build_bundle(assignment_name: str, out: Path, *, root: Path = PROJECT_ROOT,

@@ -1,6 +1,6 @@
 """Run a command in a Debian root the way Gradescope's container runs the autograder.
 
-    unshare --mount --propagation private python gradescope_root.py ROOT CACHE CGROUP_PROCS CMD
+    unshare --mount --propagation private python gradescope_root.py ROOT CACHE CGROUP_PROCS CMD [WHEELS]
     python gradescope_root.py --here COMMAND [ARGS...]
 
 ``--here``: only the namespace refusal below, on this machine (``.ci/run`` runs the
@@ -11,7 +11,8 @@ the host's DNS settings and package-index settings (``/etc/pip.conf``, local
 certificate authorities, for a site behind a proxy), CACHE's ``pip`` and ``apt``
 folders as the root's download caches (a second run downloads less); this process joins the
 cgroups whose ``cgroup.procs`` files are listed (comma-separated, may be empty:
-the memory limit); then ``chroot`` into ROOT and, as Docker's default seccomp
+the memory limit); WHEELS, a folder of wheels, is bound read-only at the same path in
+ROOT (for ``PIP_FIND_LINKS``: a wheel this site has that its network does not give); then ``chroot`` into ROOT and, as Docker's default seccomp
 profile does for a container without ``CAP_SYS_ADMIN``, every new namespace and
 every mount is refused (``unshare``, ``clone`` with namespace flags, ``setns``,
 ``mount``): bubblewrap cannot start, as on Gradescope. CMD runs as root, in bash.
@@ -44,7 +45,7 @@ def no_namespaces() -> seccomp.SyscallFilter:
     return rules
 
 
-def main(root: str, cache: str, cgroups: str, command: str) -> None:
+def main(root: str, cache: str, cgroups: str, command: str, wheels: str = "") -> None:
     subprocess.run(["mount", "--rbind", "/dev", f"{root}/dev"], check=True)
     subprocess.run(["mount", "-t", "proc", "proc", f"{root}/proc"], check=True)
     shutil.copy("/etc/resolv.conf", f"{root}/etc/resolv.conf")
@@ -59,6 +60,10 @@ def main(root: str, cache: str, cgroups: str, command: str) -> None:
         os.makedirs(f"{cache}/{host}/partial", exist_ok=True)
         os.makedirs(f"{root}/{inside}", exist_ok=True)
         subprocess.run(["mount", "--bind", f"{cache}/{host}", f"{root}/{inside}"], check=True)
+    if wheels:
+        os.makedirs(f"{root}{wheels}", exist_ok=True)
+        subprocess.run(["mount", "--bind", wheels, f"{root}{wheels}"], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", f"{root}{wheels}"], check=True)
     for procs in filter(None, cgroups.split(",")):
         with open(procs, "w") as handle:
             handle.write(str(os.getpid()))
@@ -75,4 +80,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--here":
         no_namespaces().load()
         os.execvp(sys.argv[2], sys.argv[2:])
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -126,6 +126,63 @@ def test_setup_sh_installs_the_assignments_declared_packages():
         '"$VENV/bin/python" -m pip install --quiet \'tqdm>=4.60\' h5py\n')
 
 
+def run_install_lines(packages: tuple[str, ...], tmp_path: Path, **env: str) -> list[list[str]]:
+    """setup.sh's package lines for ``packages`` run by bash, with a stand-in venv python
+    that records its arguments: each pip call's arguments, in order."""
+    from autograder.bundle import _install_packages
+
+    venv, log = tmp_path / "venv", tmp_path / "calls"
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    (venv / "bin" / "python").write_text(
+        f'#!/bin/sh\nfor a in "$@"; do printf "%s\\037" "$a"; done >> {log}\necho >> {log}\n')
+    (venv / "bin" / "python").chmod(0o755)
+    script = "set -euo pipefail\n" + _install_packages(packages)
+    clean = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_TORCH_INDEX"}
+    subprocess.run(["bash", "-c", script], env={**clean, "VENV": str(venv), **env}, check=True)
+    return [line.split("\x1f")[:-1] for line in log.read_text().splitlines()]
+
+
+def test_setup_sh_takes_pytorch_from_its_cpu_index_and_the_rest_from_the_usual_one(tmp_path):
+    """PyPI's torch for Linux is the 3 GB CUDA build: torch alone comes from PyTorch's CPU
+    index (nothing else asked there, no dependencies), then every package as usual."""
+    from autograder.bundle import PYTORCH_CPU_INDEX
+
+    first, second = run_install_lines(("torch==2.13.0", "tqdm>=4.60"), tmp_path)
+    assert first == ["-m", "pip", "install", "--quiet", "--no-deps", "--index-url",
+                     PYTORCH_CPU_INDEX, "torch==2.13.0"]
+    assert second == ["-m", "pip", "install", "--quiet", "torch==2.13.0", "tqdm>=4.60"]
+    assert PYTORCH_CPU_INDEX == "https://download.pytorch.org/whl/cpu"
+    # torchvision and torchaudio too, whatever the spelling; no PyTorch package, no such line
+    calls = run_install_lines(("TorchVision>=0.1", "torchaudio", "numpy"), tmp_path)
+    assert calls[0][-3:] == [PYTORCH_CPU_INDEX, "TorchVision>=0.1", "torchaudio"]
+    assert len(run_install_lines(("tqdm",), tmp_path)) == 1
+
+
+def test_the_pytorch_index_can_be_moved_or_left_out(tmp_path):
+    """AUTOGRADER_TORCH_INDEX: a mirror; empty: no index at all (the wheel comes from
+    PIP_FIND_LINKS), so a machine that cannot reach the index never waits on it."""
+    moved = run_install_lines(("torch==2.13.0",), tmp_path,
+                              AUTOGRADER_TORCH_INDEX="https://mirror.example/cpu")
+    assert moved[0][4:7] == ["--no-deps", "--index-url", "https://mirror.example/cpu"]
+    none = run_install_lines(("torch==2.13.0",), tmp_path, AUTOGRADER_TORCH_INDEX="")
+    assert none[0][4:6] == ["--no-deps", "--no-index"] and "--index-url" not in none[0]
+
+
+def test_a_pytorch_assignment_bundle_says_so_in_setup_sh(tmp_path, wheel):
+    """hw3's zip (packages = torch==2.13.0): the CPU index line comes before the usual one;
+    hw1's setup.sh has none of it."""
+    from autograder.bundle import PYTORCH_CPU_INDEX
+
+    with zipfile.ZipFile(build_bundle("hw3", tmp_path, wheel=wheel)) as archive:
+        setup = archive.read("setup.sh").decode()
+    subprocess.run(["bash", "-n"], input=setup, text=True, check=True)
+    cpu = setup.index('"${TORCH_FROM[@]}" torch==2.13.0')
+    assert PYTORCH_CPU_INDEX in setup and cpu < setup.index("--quiet torch==2.13.0\n")
+    with zipfile.ZipFile(build_bundle("hw1", tmp_path / "hw1", wheel=wheel)) as archive:
+        assert "TORCH" not in archive.read("setup.sh").decode()
+
+
 def test_each_assignment_bundles_only_its_own_folder(tmp_path, wheel):
     """hw2's zip carries hw2's manifest (its limits), graders, reference and data, no hw1."""
     with zipfile.ZipFile(build_bundle("hw2", tmp_path, wheel=wheel)) as archive:
