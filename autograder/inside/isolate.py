@@ -30,6 +30,7 @@ import ctypes
 import os
 import re
 import struct
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -117,14 +118,19 @@ def _only_mounts(folder: str) -> bool:
     return all(os.path.ismount(os.path.join(folder, entry)) for entry in entries)
 
 
-def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
-    """Steps 1-3 above, in the calling (single-threaded, just forked) process."""
+def _own_namespaces() -> None:
+    """Step 1: user, mount and IPC namespaces of this process's own, mapping only its ids."""
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
+    """Steps 1-3 above, in the calling (single-threaded, just forked) process."""
+    _own_namespaces()
     parent = os.path.dirname(home.rstrip("/"))
     if _only_mounts(parent):  # bubblewrap's /home: `../data` is writable, as a student's is
         _recreate(parent, scratch_bytes, "0755")
@@ -133,6 +139,47 @@ def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
         _recreate("/dev/shm", scratch_bytes, "1777")
     _recreate("/tmp", scratch_bytes, "1777")  # last: STAGE lives in the old /tmp
     os.chdir(home)  # the old working directory is the hidden home below
+    confine(seccomp)
+
+
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
+
+
+def _read_only(path: str, on: bool, recursive: bool) -> None:
+    attr = ctypes.create_string_buffer(struct.pack("QQQQ", MOUNT_ATTR_RDONLY if on else 0,
+                                                   0 if on else MOUNT_ATTR_RDONLY, 0, 0), 32)
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(),
+                         AT_RECURSIVE if recursive else 0, attr, 32), f"read-only {path}")
+
+
+def private_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
+    """Without bubblewrap and not root (the worker is the grader's own user): namespaces of
+    its own (step 1), the whole file system read-only (so nothing the user owns can be
+    changed: not its files, the engine, the graders, another process's memory), fresh
+    capped tmpfs over ``/dev/shm`` and ``/tmp``, and ``home`` (the trusted side's fresh
+    folder for this submission) the one writable folder on disk; then step 3."""
+    home = os.path.realpath(home)
+    stage = os.path.join(home, ".stage")  # the machine's /tmp is no place for a shared stage
+    os.makedirs(stage, 0o700, exist_ok=True)  # a probe that failed may have left it
+    _own_namespaces()
+    _read_only("/", True, recursive=True)
+    placed = False
+    for folder in ("/dev/shm", "/tmp"):
+        if not os.path.isdir(folder) or os.path.islink(folder):
+            continue
+        _tmpfs(stage, scratch_bytes, "1777")
+        inside = os.path.relpath(home, os.path.realpath(folder))
+        if not inside.startswith(".."):  # home lives here: carried into the fresh one
+            os.makedirs(os.path.join(stage, inside))
+            _mount(home, os.path.join(stage, inside), None, MS_BIND)
+            _read_only(os.path.join(stage, inside), False, recursive=False)
+            placed = True
+        _mount(stage, folder, None, MS_MOVE)
+    if not placed:
+        _mount(home, home, None, MS_BIND)
+        _read_only(home, False, recursive=False)
+    os.rmdir(stage)
+    os.chdir(home)
     confine(seccomp)
 
 
@@ -151,14 +198,15 @@ def confine(seccomp: bytes | None) -> None:
                "seccomp")
 
 
-def probe(home: str, scratch_bytes: int, seccomp: bytes | None) -> str | None:
-    """None if ``fresh_world`` works here (tried in a throwaway child), else why not."""
+def probe(home: str, scratch_bytes: int, seccomp: bytes | None,
+          world: Any = fresh_world) -> str | None:
+    """None if ``world`` (``fresh_world``) works here (tried in a throwaway child), else why not."""
     read, write = os.pipe()
     child = os.fork()
     if child == 0:
         os.close(read)
         try:
-            fresh_world(home, scratch_bytes, seccomp)
+            world(home, scratch_bytes, seccomp)
             os.write(write, b"ok")
         except BaseException as exc:  # noqa: BLE001 - report anything, in the child
             os.write(write, str(exc).encode()[:300] or b"failed")

@@ -117,7 +117,10 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                 os.chdir(home)
                 os.environ["HOME"] = home
                 os.environ["TMPDIR"] = tempfile.tempdir = os.path.join(home, "tmp")
-            isolate.confine(world["seccomp"])
+            if world.get("private") and type(home) is str:  # not root: see ``private_world``
+                isolate.private_world(home, world["scratch_bytes"], world["seccomp"])
+            else:
+                isolate.confine(world["seccomp"])
     except BaseException as exc:  # noqa: BLE001 - never serve half-confined
         with contextlib.suppress(Exception):
             protocol.write_frame(reply_fd, {"id": ready_id, "status": "isolation-failed",
@@ -250,8 +253,8 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
     if world["fresh"]:
         scratch = []  # nothing is shared: each worker's scratch dies with it
-    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready",
-                                    "fresh": world["fresh"], "problem": world["problem"]})
+    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready", "fresh": world["fresh"],
+                                    "private": world.get("private"), "problem": world["problem"]})
     last_exit: dict[str, int] | None = None
     for request in worker_serve.requests(request_fd):
         op = request.get("op")
@@ -293,6 +296,11 @@ if __name__ == "__main__":
     zygote_world["preload"] = [n for n in (_option(arguments, "--preload") or "").split(",") if n]
     if home_dir is None:  # no bubblewrap: the trusted side gives each worker a fresh folder
         zygote_world.update(fresh=False, problem=None)
+        private = _option(arguments, "--private")  # not root: that folder, to probe with
+        if private is not None:
+            problem = isolate.probe(private, zygote_world["scratch_bytes"],
+                                    zygote_world["seccomp"], isolate.private_world)
+            zygote_world.update(private=problem is None, problem=problem)
     zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,
            zygote_world, "--sweep-uid" in arguments)
     os._exit(0)

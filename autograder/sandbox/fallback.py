@@ -32,16 +32,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .launch import fallback_drop
+from .launch import UID_BASE, fallback_drop
 
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 UID_SPAN = 4000
 FOLDER_PREFIX = "autograder-worker-"
+UID_PROBE = UID_BASE
 
 _SHARED_GRADED: list[int] = []  # pids of processes that already graded one shared submission
 
@@ -94,13 +97,39 @@ def _uids() -> dict[int, int]:
     return found
 
 
+PRIVATE = ("no bubblewrap and not root: each submission ran as the grader's own user in a "
+           "fresh zygote-forked worker with user, mount and IPC namespaces of its own: fresh "
+           "/tmp and /dev/shm, a home of its own deleted after it, the rest of the file system "
+           "read-only; it could still read what that user can read")
+
+
 def describe(uid: int | None) -> str:
     """What the fallback still does (a weakness note for the TA)."""
     if uid is None:
-        return ("no namespaces and not root: one submission per grading process, with "
+        return ("no bubblewrap and not root: one submission per grading process, with "
                 "resource limits only")
     return (f"no namespaces: submissions ran one at a time as uid {uid}, whose processes "
             "and files in the shared scratch folders were removed after each")
+
+
+def user_namespace(pid: int) -> str | None:
+    """The user namespace ``pid`` is in (``user:[INODE]``), None if it is gone."""
+    with contextlib.suppress(OSError):
+        return os.readlink(f"/proc/{pid}/ns/user")
+    return None
+
+
+def in_user_namespace(namespace: str) -> set[int]:
+    """Every process in ``namespace``: a private-mode worker and all it started, escapees
+    from its session included (its seccomp filter refuses ``unshare`` and ``setns``, so
+    none of them can leave it)."""
+    return {pid for pid in _uids() if user_namespace(pid) == namespace}
+
+
+def kill_user_namespace(namespace: str) -> None:
+    for pid in in_user_namespace(namespace):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def running_uids() -> set[int]:
@@ -141,13 +170,30 @@ def worker_folder(public_files: list[Path], uid: int | None) -> str:
     return folder
 
 
+def apart_problem() -> str | None:
+    """Why this process, without bubblewrap, could not keep submissions apart (then it grades
+    one only), or None: as root (a uid of its own) or where the kernel lets this user make
+    user and mount namespaces (``isolate.private_world``; the zygote's own probe decides)."""
+    if os.geteuid() == 0 and fallback_drop(UID_PROBE):
+        return None
+    try:
+        tried = subprocess.run(["unshare", "--user", "--map-current-user", "--mount", "true"],
+                               capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"not root, and unshare could not run ({exc})"
+    if tried.returncode != 0:
+        return f"not root, and user namespaces are refused ({tried.stderr.strip()[:200]})"
+    return None
+
+
 def claim_shared() -> None:
     """Record that this process grades its one shared-mode submission; refuse a second."""
     if os.getpid() in _SHARED_GRADED:
         raise SharedFallbackUsed(
-            "without bubblewrap, and not as root, the grader cannot keep one submission's "
-            "files from the next, so a grading process grades one submission only; install "
-            "bubblewrap, or grade as root (each submission then runs as a uid of its own)")
+            "without bubblewrap, not as root, and with user namespaces refused by the kernel, "
+            "the grader cannot keep one submission's files from the next, so a grading process "
+            "grades one submission only; install bubblewrap, allow unprivileged user "
+            "namespaces, or grade as root (each submission then runs as a uid of its own)")
     _SHARED_GRADED.append(os.getpid())
 
 
