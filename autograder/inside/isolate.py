@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import resource
 import struct
 from typing import Any
 
@@ -152,16 +153,23 @@ def _read_only(path: str, on: bool, recursive: bool) -> None:
                          AT_RECURSIVE if recursive else 0, attr, 32), f"read-only {path}")
 
 
-def private_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
+def private_world(home: str, scratch_bytes: int, seccomp: bytes | None,
+                  processes: int | None = None) -> None:
     """Without bubblewrap and not root (the worker is the grader's own user): namespaces of
     its own (step 1), the whole file system read-only (so nothing the user owns can be
     changed: not its files, the engine, the graders, another process's memory), fresh
     capped tmpfs over ``/dev/shm`` and ``/tmp``, and ``home`` (the trusted side's fresh
-    folder for this submission) the one writable folder on disk; then step 3."""
+    folder for this submission) the one writable folder on disk; then step 3.
+
+    ``processes``: set as RLIMIT_NPROC only now, inside the user namespace (the zygote has
+    none): the kernel then counts this worker's processes, not all of the user's (a TA's
+    desktop session alone has more than a sandbox may start)."""
     home = os.path.realpath(home)
     stage = os.path.join(home, ".stage")  # the machine's /tmp is no place for a shared stage
     os.makedirs(stage, 0o700, exist_ok=True)  # a probe that failed may have left it
     _own_namespaces()
+    if processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     _read_only("/", True, recursive=True)
     placed = False
     for folder in ("/dev/shm", "/tmp"):

@@ -101,6 +101,18 @@ def _set_dumpable(flag: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, flag, 0, 0, 0)
 
 
+def _cap_processes(extra: int) -> None:
+    """RLIMIT_NPROC counts every process of this uid: allow ``extra`` more than it has now."""
+    import resource
+
+    mine = 0
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == os.getuid():
+                mine += len(os.listdir(f"/proc/{name}/task"))
+    resource.setrlimit(resource.RLIMIT_NPROC, (mine + extra, mine + extra))
+
+
 def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                  world: dict[str, Any], home: Any = None) -> None:
     """In the forked child: a world of its own (``isolate``), fresh randomness, then serve."""
@@ -118,8 +130,11 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                 os.environ["HOME"] = home
                 os.environ["TMPDIR"] = tempfile.tempdir = os.path.join(home, "tmp")
             if world.get("private") and type(home) is str:  # not root: see ``private_world``
-                isolate.private_world(home, world["scratch_bytes"], world["seccomp"])
+                isolate.private_world(home, world["scratch_bytes"], world["seccomp"],
+                                      world["processes"])
             else:
+                if world.get("processes"):  # not root, no namespaces: the user's count + ours
+                    _cap_processes(world["processes"])
                 isolate.confine(world["seccomp"])
     except BaseException as exc:  # noqa: BLE001 - never serve half-confined
         with contextlib.suppress(Exception):
@@ -298,6 +313,7 @@ if __name__ == "__main__":
         zygote_world.update(fresh=False, problem=None)
         private = _option(arguments, "--private")  # not root: that folder, to probe with
         if private is not None:
+            zygote_world["processes"] = int(_option(arguments, "--processes") or 32)
             problem = isolate.probe(private, zygote_world["scratch_bytes"],
                                     zygote_world["seccomp"], isolate.private_world)
             zygote_world.update(private=problem is None, problem=problem)

@@ -126,8 +126,10 @@ class Sandbox:
             if self._own_uid is not None:
                 command = setpriv(self._own_uid) + command
                 options += ["--scratch", ":".join(fallback.shared_scratch()), "--sweep-uid"]
-            else:  # the zygote tries ``isolate.private_world`` on this folder
-                options += ["--private", self._tempdir, "--scratch-bytes", str(limits.scratch_bytes)]
+            else:  # the zygote tries ``isolate.private_world`` on this folder; the workers
+                # set the process limit themselves (RLIMIT_NPROC would count all the user's)
+                options += ["--private", self._tempdir, "--scratch-bytes", str(limits.scratch_bytes),
+                            "--processes", str(limits.processes)]
             filter_fd = seccomp_fd(fallback=True)
             if filter_fd is None:
                 self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
@@ -142,8 +144,11 @@ class Sandbox:
         if preload:
             command += ["--preload", ",".join(preload)]
         try:
+            limited = prlimit(limits)
+            if self.warning is not None and self._own_uid is None:
+                limited = fallback.uncapped_processes(limited)
             self._process = subprocess.Popen(
-                prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
+                limited + command, stdin=subprocess.DEVNULL, stdout=output_w,
                 stderr=output_w, pass_fds=fds, cwd=cwd, env=env, start_new_session=True)
         finally:
             for fd in fds:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import stat
@@ -186,6 +187,15 @@ def apart_problem() -> str | None:
     return None
 
 
+def uncapped_processes(prlimit: list[str]) -> list[str]:
+    """``prlimit``'s command with the process limit as high as this user may set it: not root,
+    RLIMIT_NPROC counts all the user's processes, so each worker sets its own (see
+    ``isolate.private_world``)."""
+    most = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    value = "unlimited" if most == resource.RLIM_INFINITY else str(most)
+    return [f"--nproc={value}" if arg.startswith("--nproc=") else arg for arg in prlimit]
+
+
 def claim_shared() -> None:
     """Record that this process grades its one shared-mode submission; refuse a second."""
     if os.getpid() in _SHARED_GRADED:
@@ -211,7 +221,7 @@ def remove_folder(path: str) -> None:
             os.chmod(parent, 0o700)
             if os.path.isdir(failed) and not os.path.islink(failed):
                 os.chmod(failed, 0o700)
-                shutil.rmtree(failed, ignore_errors=True)
+                shutil.rmtree(failed, onerror=opened_up)  # deeper locked folders too
             else:
                 function(failed)
 
