@@ -31,6 +31,7 @@ import os
 import re
 import resource
 import struct
+import sys
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
@@ -153,13 +154,63 @@ def _read_only(path: str, on: bool, recursive: bool) -> None:
                          AT_RECURSIVE if recursive else 0, attr, 32), f"read-only {path}")
 
 
+SYSTEM = ("/tmp", "/dev", "/proc", "/sys", "/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin",
+          "/var", "/run")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _needed(home: str) -> list[str]:
+    """The folders this worker reads from: Python, its libraries, these modules, its home."""
+    found = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                           sys.base_exec_prefix, *sys.path,
+                                           os.path.dirname(os.path.realpath(sys.executable)),
+                                           os.path.dirname(os.path.abspath(__file__)))
+             if p and os.path.isdir(p)} | {home}
+    return [p for p in sorted(found) if not any(_inside(p, o) and p != o for o in found)]
+
+
+def _hidden(roots: list[str], needed: list[str]) -> list[str]:
+    """The folders to hide: never a system one, nor one inside what the worker needs."""
+    chosen: list[str] = []
+    for root in sorted({os.path.realpath(r) for r in roots if r}):
+        if (root == "/" or any(_inside(s, root) for s in SYSTEM)
+                or any(_inside(root, n) for n in needed)
+                or any(_inside(root, c) for c in chosen)):
+            continue
+        chosen.append(root)
+    return chosen
+
+
+def _replace(folder: str, stage: str, size: int, mode: str, carried: list[str],
+             home: str) -> bool:
+    """A fresh tmpfs over ``folder`` holding only ``carried`` (bound from the old tree; all
+    read-only but ``home``); whether ``home`` was carried."""
+    _tmpfs(stage, size, mode)
+    placed = False
+    for path in carried:
+        if _inside(path, folder) and path != folder:
+            target = stage + path[len(folder.rstrip("/")):]
+            os.makedirs(target, exist_ok=True)
+            _mount(path, target, None, MS_BIND)
+            if path == home:
+                _read_only(target, False, recursive=False)
+                placed = True
+    _mount(stage, folder, None, MS_MOVE)
+    return placed
+
+
 def private_world(home: str, scratch_bytes: int, seccomp: bytes | None,
-                  processes: int | None = None) -> None:
+                  processes: int | None = None, hide: tuple[str, ...] = ()) -> None:
     """Without bubblewrap and not root (the worker is the grader's own user): namespaces of
     its own (step 1), the whole file system read-only (so nothing the user owns can be
-    changed: not its files, the engine, the graders, another process's memory), fresh
-    capped tmpfs over ``/dev/shm`` and ``/tmp``, and ``home`` (the trusted side's fresh
-    folder for this submission) the one writable folder on disk; then step 3.
+    changed: not its files, the engine, the graders, another process's memory); ``hide``
+    (the user's home, the project, the grader's working folder: graders, reference,
+    other students' notebooks) replaced by empty folders but for what Python needs to
+    run; fresh capped tmpfs over ``/dev/shm`` and ``/tmp``; ``home`` (the trusted side's
+    fresh folder for this submission) the one writable folder on disk; then step 3.
 
     ``processes``: set as RLIMIT_NPROC only now, inside the user namespace (the zygote has
     none): the kernel then counts this worker's processes, not all of the user's (a TA's
@@ -171,18 +222,13 @@ def private_world(home: str, scratch_bytes: int, seccomp: bytes | None,
     if processes is not None:
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     _read_only("/", True, recursive=True)
+    needed = _needed(home)
     placed = False
+    for root in _hidden(list(hide), needed):
+        placed = _replace(root, stage, 1 << 20, "0755", needed, home) or placed
     for folder in ("/dev/shm", "/tmp"):
-        if not os.path.isdir(folder) or os.path.islink(folder):
-            continue
-        _tmpfs(stage, scratch_bytes, "1777")
-        inside = os.path.relpath(home, os.path.realpath(folder))
-        if not inside.startswith(".."):  # home lives here: carried into the fresh one
-            os.makedirs(os.path.join(stage, inside))
-            _mount(home, os.path.join(stage, inside), None, MS_BIND)
-            _read_only(os.path.join(stage, inside), False, recursive=False)
-            placed = True
-        _mount(stage, folder, None, MS_MOVE)
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            placed = _replace(folder, stage, scratch_bytes, "1777", [home], home) or placed
     if not placed:
         _mount(home, home, None, MS_BIND)
         _read_only(home, False, recursive=False)

@@ -19,8 +19,10 @@ can replace any of this code. The trusted side checks each reply.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
+import json
 import os
 import signal
 import stat
@@ -131,7 +133,7 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                 os.environ["TMPDIR"] = tempfile.tempdir = os.path.join(home, "tmp")
             if world.get("private") and type(home) is str:  # not root: see ``private_world``
                 isolate.private_world(home, world["scratch_bytes"], world["seccomp"],
-                                      world["processes"])
+                                      world["processes"], world["hide"])
             else:
                 if world.get("processes"):  # not root, no namespaces: the user's count + ours
                     _cap_processes(world["processes"])
@@ -314,8 +316,11 @@ if __name__ == "__main__":
         private = _option(arguments, "--private")  # not root: that folder, to probe with
         if private is not None:
             zygote_world["processes"] = int(_option(arguments, "--processes") or 32)
+            zygote_world["hide"] = tuple(json.loads(_option(arguments, "--hide") or "[]"))
             problem = isolate.probe(private, zygote_world["scratch_bytes"],
-                                    zygote_world["seccomp"], isolate.private_world)
+                                    zygote_world["seccomp"], functools.partial(
+                                        isolate.private_world, processes=zygote_world["processes"],
+                                        hide=zygote_world["hide"]))
             zygote_world.update(private=problem is None, problem=problem)
     zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,
            zygote_world, "--sweep-uid" in arguments)

@@ -28,6 +28,7 @@ process with the same limits and still apart from other submissions (see
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import select
@@ -129,7 +130,8 @@ class Sandbox:
             else:  # the zygote tries ``isolate.private_world`` on this folder; the workers
                 # set the process limit themselves (RLIMIT_NPROC would count all the user's)
                 options += ["--private", self._tempdir, "--scratch-bytes", str(limits.scratch_bytes),
-                            "--processes", str(limits.processes)]
+                            "--processes", str(limits.processes),
+                            "--hide", json.dumps(fallback.hidden_roots())]
             filter_fd = seccomp_fd(fallback=True)
             if filter_fd is None:
                 self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")

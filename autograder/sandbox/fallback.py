@@ -187,6 +187,14 @@ def apart_problem() -> str | None:
     return None
 
 
+def hidden_roots() -> list[str]:
+    """Not root: the folders a worker sees empty (``isolate.private_world``), but for what
+    Python needs: this user's home, the project (graders, reference solutions) and the
+    grading's working folder (submissions, results)."""
+    project = os.environ.get("AUTOGRADER_PROJECT", "")
+    return [str(Path.home()), str(Path(__file__).resolve().parents[2]), os.getcwd(), project]
+
+
 def uncapped_processes(prlimit: list[str]) -> list[str]:
     """``prlimit``'s command with the process limit as high as this user may set it: not root,
     RLIMIT_NPROC counts all the user's processes, so each worker sets its own (see

@@ -19,6 +19,8 @@ from autograder.sandbox import fallback
 from autograder.sandbox.box import Sandbox
 from autograder.sandbox.launch import Limits, bubblewrap_problem
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 @pytest.fixture
 def sandbox():
@@ -49,11 +51,12 @@ def run(worker, source: str) -> str:
 
 @pytest.fixture
 def victim():
-    """A file of the grader's user outside the scratch folders (its home; /tmp is fresh)."""
-    try:
-        handle, path = tempfile.mkstemp(suffix=".py", dir=Path.home())
-    except OSError as exc:
-        pytest.skip(f"this user's home is not writable: {exc}")
+    """A file of the grader's user that the worker can see: outside the scratch folders
+    (``/tmp`` is fresh) and the hidden ones (home, project, working folder)."""
+    folder = "/var/tmp" if os.access("/var/tmp", os.W_OK) else None
+    if folder is None:
+        pytest.skip("/var/tmp is not writable here")
+    handle, path = tempfile.mkstemp(suffix=".py", dir=folder)
     os.close(handle)
     yield Path(path)
     os.unlink(path)
@@ -85,6 +88,20 @@ except OSError as exc:
                         f"for p in {places!r}])")
     assert found == "[False, False, False]"
     second.close()
+
+
+def test_a_worker_sees_no_graders_reference_or_home_of_its_user(sandbox):
+    secrets_here = [ROOT / "solutions" / "hw1" / "reference.py", ROOT / "solutions" / "hw1" /
+                    "graders.py", Path.cwd() / "pyproject.toml"]
+    home = Path.home() / f".answer-{secrets.token_hex(4)}"
+    home.write_text("ANSWER = 42")
+    try:
+        assert all(path.exists() for path in secrets_here)
+        seen = run(sandbox.spawn(), "import os\nprint([os.path.exists(p) for p in "
+                                    f"{[str(p) for p in (*secrets_here, home)]!r}])")
+        assert seen == "[False, False, False, False]"
+    finally:
+        home.unlink()
 
 
 def test_a_process_that_left_the_session_dies_with_its_worker(sandbox):
