@@ -1,8 +1,8 @@
 """Where bubblewrap is missing or cannot start: how submissions are still kept apart.
 
-Without namespaces a worker sees the machine's own ``/tmp``, ``/dev/shm`` and
-the rest, so what one submission leaves there could be found by the next. Two
-modes, chosen once per sandbox:
+Without bubblewrap's namespaces a worker would see the machine's own ``/tmp``,
+``/dev/shm`` and the rest, so what one submission leaves there could be found by
+the next. Three modes, chosen once per sandbox:
 
 * **a uid of its own** (the grader runs as root and the interpreter starts as
   another uid, as on Gradescope, whose containers forbid the namespaces
@@ -14,17 +14,27 @@ modes, chosen once per sandbox:
   scratch folders (``SHARED_SCRATCH``: the sticky bit lets it delete its own
   files only) and its SysV IPC; the trusted side removes the working folder.
   The seccomp filter is installed too (it needs no namespace).
-* **shared** (not root, or the interpreter cannot start as another uid): the
-  worker is the grader's own user, and nothing can tell its files from the
-  grader's. Then a grading process grades **one submission only**
-  (``claim_shared``); any further one is refused with the reason, so a second
-  student never runs where the first one ran.
+* **private** (not root, and the kernel lets this user make user namespaces, as
+  on most laptops): the worker is the grader's own user, so each worker builds
+  its own world (``isolate.private_world``): user, mount and IPC namespaces of
+  its own, the whole file system read-only, the user's home, the project and
+  the grading's working folder seen empty but for what Python needs
+  (``hidden_roots``), fresh capped tmpfs over ``/tmp`` and ``/dev/shm``, and a
+  fresh folder of its own (home, cwd, ``TMPDIR``) the one writable place, removed
+  after it; every process of its user namespace (those that left its session
+  too: the seccomp filter refuses ``unshare`` and ``setns``) is killed after it,
+  and it sets its process limit inside the namespace, where the kernel counts its
+  processes only.
+* **shared** (not root, and user namespaces refused): nothing can tell the
+  worker's files from the grader's. Then a grading process grades **one
+  submission only** (``claim_shared``); any further one is refused with the
+  reason, so a second student never runs where the first one ran.
 
-Kept apart either way: no submission sees what an earlier one wrote. Not
-defended without bubblewrap (see docs/gradescope.md): the network, the
-machine's files readable by every user, and submissions graded *at the same
-time* by different processes (``--jobs`` > 1) reaching each other's scratch
-files in ``/tmp``.
+Kept apart in every mode: no submission sees what an earlier one wrote. Not
+defended without bubblewrap (see docs/gradescope.md): the network, files
+readable by the worker's uid outside what is hidden, and, with a uid of its own,
+submissions graded *at the same time* by different processes (``--jobs`` > 1)
+reaching each other's world-readable scratch files in ``/tmp``.
 """
 
 from __future__ import annotations
@@ -36,11 +46,12 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .launch import UID_BASE, fallback_drop
+from .launch import INSIDE_DIR, UID_BASE, fallback_drop
 
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 UID_SPAN = 4000
@@ -171,20 +182,31 @@ def worker_folder(public_files: list[Path], uid: int | None) -> str:
     return folder
 
 
+PROBE = """
+import sys, tempfile, shutil
+sys.path.insert(0, sys.argv[1])
+import isolate
+folder = tempfile.mkdtemp()
+try:
+    print(isolate.probe(folder, 1 << 20, None, isolate.private_world) or "ok")
+finally:
+    shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
 def apart_problem() -> str | None:
     """Why this process, without bubblewrap, could not keep submissions apart (then it grades
-    one only), or None: as root (a uid of its own) or where the kernel lets this user make
-    user and mount namespaces (``isolate.private_world``; the zygote's own probe decides)."""
+    one only), or None: as root (a uid of its own) or where ``isolate.private_world``
+    works here (tried in a throwaway process, as the zygote tries it)."""
     if os.geteuid() == 0 and fallback_drop(UID_PROBE):
         return None
     try:
-        tried = subprocess.run(["unshare", "--user", "--map-current-user", "--mount", "true"],
-                               capture_output=True, text=True, timeout=30, check=False)
+        tried = subprocess.run([sys.executable, "-E", "-s", "-c", PROBE, str(INSIDE_DIR)],
+                               capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"not root, and unshare could not run ({exc})"
-    if tried.returncode != 0:
-        return f"not root, and user namespaces are refused ({tried.stderr.strip()[:200]})"
-    return None
+        return f"not root, and the namespace probe could not run ({exc})"
+    said = tried.stdout.strip() or tried.stderr.strip()[-200:]
+    return None if said == "ok" else f"not root, and user namespaces are refused ({said})"
 
 
 def hidden_roots() -> list[str]:
