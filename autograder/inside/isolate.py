@@ -228,7 +228,8 @@ def private_world(home: str, scratch_bytes: int, seccomp: bytes | None,
         placed = _replace(root, stage, 1 << 20, "0755", needed, home) or placed
     for folder in ("/dev/shm", "/tmp"):
         if os.path.isdir(folder) and not os.path.islink(folder):
-            placed = _replace(folder, stage, scratch_bytes, "1777", [home], home) or placed
+            # a venv or checkout under /tmp stays readable, and only that
+            placed = _replace(folder, stage, scratch_bytes, "1777", needed, home) or placed
     if not placed:
         _mount(home, home, None, MS_BIND)
         _read_only(home, False, recursive=False)
