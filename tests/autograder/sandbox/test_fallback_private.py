@@ -97,9 +97,22 @@ def test_a_worker_sees_no_graders_reference_or_home_of_its_user(sandbox):
     home.write_text("ANSWER = 42")
     try:
         assert all(path.exists() for path in secrets_here)
-        seen = run(sandbox.spawn(), "import os\nprint([os.path.exists(p) for p in "
-                                    f"{[str(p) for p in (*secrets_here, home)]!r}])")
+        worker = sandbox.spawn()
+        seen = run(worker, "import os\nprint([os.path.exists(p) for p in "
+                           f"{[str(p) for p in (*secrets_here, home)]!r}])")
         assert seen == "[False, False, False, False]"
+        through_proc = run(worker, f"""
+import os
+mine, seen = 0, []
+for p in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        mine += os.stat('/proc/' + p).st_uid == os.getuid()
+    except OSError:
+        continue
+    seen += [p for link in ('root', 'cwd') if os.path.exists(f'/proc/{{p}}/{{link}}/{secrets_here[0]}')]
+print(mine > 1, seen)
+""")  # this test's own process, for one, sees the file through its /proc/PID/root
+        assert through_proc == "True []"
     finally:
         home.unlink()
 
