@@ -375,14 +375,12 @@ class Sandbox:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self.warning is not None:  # no PID namespace: kill what is left of the session
-            left = same_session(self._process.pid)
+            left = fallback.in_session(self._process.pid)  # its id: the zygote's, now reaped
             if self._own_uid is not None:  # and of the sandbox's own uid
                 left |= fallback.processes_of(self._own_uid)
             if self._worker_userns is not None:  # and of the worker's user namespace
                 left |= fallback.in_user_namespace(self._worker_userns)
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+            fallback.kill_and_wait(left)
         self.channel.close()
         if self._pidfd is not None:
             with contextlib.suppress(OSError):

@@ -48,6 +48,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,35 @@ def kill_user_namespace(namespace: str) -> None:
     for pid in in_user_namespace(namespace):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def in_session(session: int) -> set[int]:
+    """Every process in session ``session`` (found by number: its leader may be gone)."""
+    found = set()
+    for pid in _uids():
+        with contextlib.suppress(OSError, IndexError), open(f"/proc/{pid}/stat") as handle:
+            if int(handle.read().rsplit(")", 1)[1].split()[3]) == session:
+                found.add(pid)
+    return found
+
+
+def kill_and_wait(pids: set[int], seconds: float = 5.0) -> None:
+    """SIGKILL ``pids`` and wait (at most ``seconds``) until each is gone or a zombie."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + seconds
+    while pids and time.monotonic() < deadline:
+        pids = {pid for pid in pids if _running(pid)}
+        time.sleep(0.005)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def running_uids() -> set[int]:
