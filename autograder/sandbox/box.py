@@ -171,9 +171,8 @@ class Sandbox:
                 raise ChannelBroken("unexpected first message")
             if self.warning is not None and self._own_uid is None:
                 self._private = ready.get("private") is True
-                self.weaknesses[-1] = (fallback.PRIVATE if self._private else
-                                       f"{self.weaknesses[-1]} (user namespaces refused: "
-                                       f"{str(ready.get('problem'))[:200]})")
+                self.weaknesses = [fallback.describe_shared(self._private, ready.get("problem"))
+                                   if w == fallback.describe(None) else w for w in self.weaknesses]
             if self.warning is None and ready.get("fresh") is not True:
                 self.weaknesses.append(
                     "scratch space and IPC are emptied between submissions, not recreated (the "

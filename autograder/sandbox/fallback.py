@@ -174,6 +174,13 @@ def _running(pid: int) -> bool:
         return False
 
 
+def describe_shared(private: bool, problem: object) -> str:
+    """The weakness note for a sandbox not as root, once its zygote said which mode it has."""
+    if private:
+        return PRIVATE
+    return f"{describe(None)} (user namespaces refused: {str(problem)[:200]})"
+
+
 def running_uids() -> set[int]:
     return set(_uids().values())
 

@@ -117,6 +117,11 @@ print(mine > 1, seen)
         home.unlink()
 
 
+def test_the_ta_is_told_which_fallback_ran(sandbox):
+    assert fallback.PRIVATE in sandbox.weaknesses
+    assert fallback.describe(None) not in sandbox.weaknesses
+
+
 def test_a_process_that_left_the_session_dies_with_its_worker(sandbox):
     worker = sandbox.spawn()
     pid = int(run(worker, """
