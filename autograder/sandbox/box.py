@@ -121,6 +121,8 @@ class Sandbox:
             cwd, env = "/", worker_env()
         else:  # see ``fallback``: a uid of its own swept after each worker, or one worker
             self._own_uid = fallback.own_uid(uid, UID_BASE)
+            if self._own_uid is None:
+                fallback.sweep_dead_folders()
             self.weaknesses.append(fallback.describe(self._own_uid))
             self._tempdir = fallback.worker_folder(self.public_files, self._own_uid)
             command = [*python, str(INSIDE_DIR / "worker.py")]

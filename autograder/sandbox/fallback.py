@@ -206,7 +206,7 @@ def shared_scratch() -> list[str]:
 def worker_folder(public_files: list[Path], uid: int | None) -> str:
     """A fresh working folder for one worker, with copies of the public files; with a uid
     of its own, that uid owns it and nobody else may enter (mode 0700)."""
-    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+    folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
     for path in public_files:
         shutil.copy(path, folder)
     os.mkdir(os.path.join(folder, "tmp"))
@@ -261,6 +261,22 @@ def uncapped_processes(prlimit: list[str]) -> list[str]:
     most = resource.getrlimit(resource.RLIMIT_NPROC)[1]
     value = "unlimited" if most == resource.RLIM_INFINITY else str(most)
     return [f"--nproc={value}" if arg.startswith("--nproc=") else arg for arg in prlimit]
+
+
+def sweep_dead_folders(scratch: str | None = None) -> None:
+    """Not root: delete this user's worker folders left by grading processes that died
+    without closing their sandbox (SIGKILL, SIGTERM skip ``close``); the folder's name
+    carries its process's pid (``worker_folder``)."""
+    scratch = scratch or tempfile.gettempdir()
+    with contextlib.suppress(OSError), os.scandir(scratch) as entries:
+        for entry in list(entries):
+            owner = entry.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+            with contextlib.suppress(OSError, ValueError):
+                if (entry.name.startswith(FOLDER_PREFIX) and owner.isdigit()
+                        and entry.stat(follow_symlinks=False).st_uid == os.getuid()
+                        and entry.is_dir(follow_symlinks=False)
+                        and not os.path.exists(f"/proc/{int(owner)}")):
+                    remove_folder(entry.path)
 
 
 def claim_shared() -> None:
