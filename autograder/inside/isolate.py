@@ -29,7 +29,10 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import resource
 import struct
+import sys
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -117,14 +120,19 @@ def _only_mounts(folder: str) -> bool:
     return all(os.path.ismount(os.path.join(folder, entry)) for entry in entries)
 
 
-def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
-    """Steps 1-3 above, in the calling (single-threaded, just forked) process."""
+def _own_namespaces() -> None:
+    """Step 1: user, mount and IPC namespaces of this process's own, mapping only its ids."""
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
+    """Steps 1-3 above, in the calling (single-threaded, just forked) process."""
+    _own_namespaces()
     parent = os.path.dirname(home.rstrip("/"))
     if _only_mounts(parent):  # bubblewrap's /home: `../data` is writable, as a student's is
         _recreate(parent, scratch_bytes, "0755")
@@ -133,6 +141,100 @@ def fresh_world(home: str, scratch_bytes: int, seccomp: bytes | None) -> None:
         _recreate("/dev/shm", scratch_bytes, "1777")
     _recreate("/tmp", scratch_bytes, "1777")  # last: STAGE lives in the old /tmp
     os.chdir(home)  # the old working directory is the hidden home below
+    confine(seccomp)
+
+
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
+
+
+def _read_only(path: str, on: bool, recursive: bool) -> None:
+    attr = ctypes.create_string_buffer(struct.pack("QQQQ", MOUNT_ATTR_RDONLY if on else 0,
+                                                   0 if on else MOUNT_ATTR_RDONLY, 0, 0), 32)
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(),
+                         AT_RECURSIVE if recursive else 0, attr, 32), f"read-only {path}")
+
+
+SYSTEM = ("/tmp", "/dev", "/proc", "/sys", "/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin",
+          "/var", "/run")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _needed(home: str) -> list[str]:
+    """The folders this worker reads from: Python, its libraries, these modules, its home."""
+    found = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                           sys.base_exec_prefix, *sys.path,
+                                           os.path.dirname(os.path.realpath(sys.executable)),
+                                           os.path.dirname(os.path.abspath(__file__)))
+             if p and os.path.isdir(p)} | {home}
+    return [p for p in sorted(found) if not any(_inside(p, o) and p != o for o in found)]
+
+
+def _hidden(roots: list[str], needed: list[str]) -> list[str]:
+    """The folders to hide: never a system one, nor one inside what the worker needs."""
+    chosen: list[str] = []
+    for root in sorted({os.path.realpath(r) for r in roots if r}):
+        if (root == "/" or any(_inside(s, root) for s in SYSTEM)
+                or any(_inside(root, n) for n in needed)
+                or any(_inside(root, c) for c in chosen)):
+            continue
+        chosen.append(root)
+    return chosen
+
+
+def _replace(folder: str, stage: str, size: int, mode: str, carried: list[str],
+             home: str) -> bool:
+    """A fresh tmpfs over ``folder`` holding only ``carried`` (bound from the old tree; all
+    read-only but ``home``); whether ``home`` was carried."""
+    _tmpfs(stage, size, mode)
+    placed = False
+    for path in carried:
+        if _inside(path, folder) and path != folder:
+            target = stage + path[len(folder.rstrip("/")):]
+            os.makedirs(target, exist_ok=True)
+            _mount(path, target, None, MS_BIND)
+            if path == home:
+                _read_only(target, False, recursive=False)
+                placed = True
+    _mount(stage, folder, None, MS_MOVE)
+    return placed
+
+
+def private_world(home: str, scratch_bytes: int, seccomp: bytes | None,
+                  processes: int | None = None, hide: tuple[str, ...] = ()) -> None:
+    """Without bubblewrap and not root (the worker is the grader's own user): namespaces of
+    its own (step 1), the whole file system read-only (so nothing the user owns can be
+    changed: not its files, the engine, the graders, another process's memory); ``hide``
+    (the user's home, the project, the grader's working folder: graders, reference,
+    other students' notebooks) replaced by empty folders but for what Python needs to
+    run; fresh capped tmpfs over ``/dev/shm`` and ``/tmp``; ``home`` (the trusted side's
+    fresh folder for this submission) the one writable folder on disk; then step 3.
+
+    ``processes``: set as RLIMIT_NPROC only now, inside the user namespace (the zygote has
+    none): the kernel then counts this worker's processes, not all of the user's (a TA's
+    desktop session alone has more than a sandbox may start)."""
+    home = os.path.realpath(home)
+    stage = os.path.join(home, ".stage")  # the machine's /tmp is no place for a shared stage
+    os.makedirs(stage, 0o700, exist_ok=True)  # a probe that failed may have left it
+    _own_namespaces()
+    if processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    _read_only("/", True, recursive=True)
+    needed = _needed(home)
+    placed = False
+    for root in _hidden(list(hide), needed):
+        placed = _replace(root, stage, 1 << 20, "0755", needed, home) or placed
+    for folder in ("/dev/shm", "/tmp"):
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            # a venv or checkout under /tmp stays readable, and only that
+            placed = _replace(folder, stage, scratch_bytes, "1777", needed, home) or placed
+    if not placed:
+        _mount(home, home, None, MS_BIND)
+        _read_only(home, False, recursive=False)
+    os.rmdir(stage)
+    os.chdir(home)
     confine(seccomp)
 
 
@@ -151,14 +253,15 @@ def confine(seccomp: bytes | None) -> None:
                "seccomp")
 
 
-def probe(home: str, scratch_bytes: int, seccomp: bytes | None) -> str | None:
-    """None if ``fresh_world`` works here (tried in a throwaway child), else why not."""
+def probe(home: str, scratch_bytes: int, seccomp: bytes | None,
+          world: Any = fresh_world) -> str | None:
+    """None if ``world`` (``fresh_world``) works here (tried in a throwaway child), else why not."""
     read, write = os.pipe()
     child = os.fork()
     if child == 0:
         os.close(read)
         try:
-            fresh_world(home, scratch_bytes, seccomp)
+            world(home, scratch_bytes, seccomp)
             os.write(write, b"ok")
         except BaseException as exc:  # noqa: BLE001 - report anything, in the child
             os.write(write, str(exc).encode()[:300] or b"failed")

@@ -19,8 +19,10 @@ can replace any of this code. The trusted side checks each reply.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
+import json
 import os
 import signal
 import stat
@@ -101,6 +103,18 @@ def _set_dumpable(flag: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, flag, 0, 0, 0)
 
 
+def _cap_processes(extra: int) -> None:
+    """RLIMIT_NPROC counts every process of this uid: allow ``extra`` more than it has now."""
+    import resource
+
+    mine = 0
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == os.getuid():
+                mine += len(os.listdir(f"/proc/{name}/task"))
+    resource.setrlimit(resource.RLIMIT_NPROC, (mine + extra, mine + extra))
+
+
 def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                  world: dict[str, Any], home: Any = None) -> None:
     """In the forked child: a world of its own (``isolate``), fresh randomness, then serve."""
@@ -117,7 +131,13 @@ def _start_child(shell: Any, request_fd: int, reply_fd: int, ready_id: int,
                 os.chdir(home)
                 os.environ["HOME"] = home
                 os.environ["TMPDIR"] = tempfile.tempdir = os.path.join(home, "tmp")
-            isolate.confine(world["seccomp"])
+            if world.get("private") and type(home) is str:  # not root: see ``private_world``
+                isolate.private_world(home, world["scratch_bytes"], world["seccomp"],
+                                      world["processes"], world["hide"])
+            else:
+                if world.get("processes"):  # not root, no namespaces: the user's count + ours
+                    _cap_processes(world["processes"])
+                isolate.confine(world["seccomp"])
     except BaseException as exc:  # noqa: BLE001 - never serve half-confined
         with contextlib.suppress(Exception):
             protocol.write_frame(reply_fd, {"id": ready_id, "status": "isolation-failed",
@@ -250,8 +270,8 @@ def zygote(request_fd: int, reply_fd: int, scratch: list[str], real_otter: bool,
     _set_dumpable(0)  # workers (same uid) cannot read or write this process's memory
     if world["fresh"]:
         scratch = []  # nothing is shared: each worker's scratch dies with it
-    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready",
-                                    "fresh": world["fresh"], "problem": world["problem"]})
+    protocol.write_frame(reply_fd, {"id": 0, "status": "zygote-ready", "fresh": world["fresh"],
+                                    "private": world.get("private"), "problem": world["problem"]})
     last_exit: dict[str, int] | None = None
     for request in worker_serve.requests(request_fd):
         op = request.get("op")
@@ -293,6 +313,15 @@ if __name__ == "__main__":
     zygote_world["preload"] = [n for n in (_option(arguments, "--preload") or "").split(",") if n]
     if home_dir is None:  # no bubblewrap: the trusted side gives each worker a fresh folder
         zygote_world.update(fresh=False, problem=None)
+        private = _option(arguments, "--private")  # not root: that folder, to probe with
+        if private is not None:
+            zygote_world["processes"] = int(_option(arguments, "--processes") or 32)
+            zygote_world["hide"] = tuple(json.loads(_option(arguments, "--hide") or "[]"))
+            problem = isolate.probe(private, zygote_world["scratch_bytes"],
+                                    zygote_world["seccomp"], functools.partial(
+                                        isolate.private_world, processes=zygote_world["processes"],
+                                        hide=zygote_world["hide"]))
+            zygote_world.update(private=problem is None, problem=problem)
     zygote(int(sys.argv[1]), int(sys.argv[2]), scratch_dirs, "--real-otter" in arguments,
            zygote_world, "--sweep-uid" in arguments)
     os._exit(0)

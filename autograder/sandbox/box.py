@@ -28,7 +28,6 @@ process with the same limits and still apart from other submissions (see
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -41,7 +40,14 @@ import time
 from pathlib import Path
 
 from . import fallback
-from .channel import Channel, ChannelBroken, ChannelClosed, ChannelTimeout
+from .channel import (
+    Channel,
+    ChannelBroken,
+    ChannelClosed,
+    ChannelTimeout,
+    read_child_pid,
+    wide_pipe,
+)
 from .confine import Cgroup, cgroup_name, seccomp_fd
 from .launch import (
     INSIDE_DIR,
@@ -77,6 +83,8 @@ class Sandbox:
         self.weaknesses: list[str] = [self.warning] if self.warning else []
         self._tempdir: str | None = None
         self._own_uid: int | None = None  # without bubblewrap (``fallback``)
+        self._private = False  # without bubblewrap, not root: workers in namespaces of their own
+        self._worker_userns: str | None = None
         self._closed = False
         self._pidfd: int | None = None
         self.worker: Worker | None = None
@@ -90,8 +98,8 @@ class Sandbox:
         if self._cgroup is None:
             self.weaknesses.append("no cgroup memory/process limit (needs root and a writable "
                                    "cgroup file system); rlimits only")
-        request_r, request_w = _wide_pipe()
-        reply_r, reply_w = _wide_pipe()
+        request_r, request_w = wide_pipe()
+        reply_r, reply_w = wide_pipe()
         output_r, output_w = os.pipe()
         info_r, info_w = os.pipe()
         fds = [request_r, reply_w, output_w, info_w]
@@ -113,12 +121,19 @@ class Sandbox:
             cwd, env = "/", worker_env()
         else:  # see ``fallback``: a uid of its own swept after each worker, or one worker
             self._own_uid = fallback.own_uid(uid, UID_BASE)
+            if self._own_uid is None:
+                fallback.sweep_dead_folders()
             self.weaknesses.append(fallback.describe(self._own_uid))
             self._tempdir = fallback.worker_folder(self.public_files, self._own_uid)
             command = [*python, str(INSIDE_DIR / "worker.py")]
             if self._own_uid is not None:
                 command = setpriv(self._own_uid) + command
                 options += ["--scratch", ":".join(fallback.shared_scratch()), "--sweep-uid"]
+            else:  # the zygote tries ``isolate.private_world`` on this folder; the workers
+                # set the process limit themselves (RLIMIT_NPROC would count all the user's)
+                options += ["--private", self._tempdir, "--scratch-bytes", str(limits.scratch_bytes),
+                            "--processes", str(limits.processes),
+                            "--hide", json.dumps(fallback.hidden_roots())]
             filter_fd = seccomp_fd(fallback=True)
             if filter_fd is None:
                 self.weaknesses.append("no seccomp filter (pyseccomp/libseccomp unavailable)")
@@ -133,8 +148,11 @@ class Sandbox:
         if preload:
             command += ["--preload", ",".join(preload)]
         try:
+            limited = prlimit(limits)
+            if self.warning is not None and self._own_uid is None:
+                limited = fallback.uncapped_processes(limited)
             self._process = subprocess.Popen(
-                prlimit(limits) + command, stdin=subprocess.DEVNULL, stdout=output_w,
+                limited + command, stdin=subprocess.DEVNULL, stdout=output_w,
                 stderr=output_w, pass_fds=fds, cwd=cwd, env=env, start_new_session=True)
         finally:
             for fd in fds:
@@ -145,7 +163,7 @@ class Sandbox:
         deadline = time.monotonic() + limits.startup_seconds
         try:
             if self.warning is None:
-                self.pid = _read_child_pid(info_r, deadline)
+                self.pid = read_child_pid(info_r, deadline)
             if self._cgroup is not None:  # before any student code: nothing is forked yet
                 self._cgroup.add(self.pid)
             ready = self.channel.receive(deadline)
@@ -153,6 +171,10 @@ class Sandbox:
                 raise ChannelBroken(str(ready.get("reason"))[:400])
             if ready.get("status") != "zygote-ready":
                 raise ChannelBroken("unexpected first message")
+            if self.warning is not None and self._own_uid is None:
+                self._private = ready.get("private") is True
+                self.weaknesses = [fallback.describe_shared(self._private, ready.get("problem"))
+                                   if w == fallback.describe(None) else w for w in self.weaknesses]
             if self.warning is None and ready.get("fresh") is not True:
                 self.weaknesses.append(
                     "scratch space and IPC are emptied between submissions, not recreated (the "
@@ -221,7 +243,7 @@ class Sandbox:
             self._released.close()  # ``recycle``: only the zygote is left, or all is closed
             if self._closed:
                 raise WorkerGone("the sandbox could not clean up after the previous worker")
-        if self.warning is not None and self._own_uid is None:
+        if self.warning is not None and self._own_uid is None and not self._private:
             try:
                 fallback.claim_shared()
             except fallback.SharedFallbackUsed as exc:
@@ -242,6 +264,10 @@ class Sandbox:
                                     if refused else "the zygote did not fork a worker")
             pid = others.pop()
             self._worker_cgroup = self._own_cgroup(pid)
+            if self._private:  # ready: it is in its namespaces (``isolate.private_world``)
+                self._worker_userns = fallback.user_namespace(pid)
+                if self._worker_userns in (None, fallback.user_namespace(os.getpid())):
+                    raise ChannelBroken("the worker is not in a user namespace of its own")
         except (ChannelTimeout, ChannelClosed, ChannelBroken, OSError) as exc:
             self.close()
             raise WorkerGone(f"the sandbox could not start a worker: {exc}") from None
@@ -272,6 +298,8 @@ class Sandbox:
             return self._cgroup.pids() | worker
         if self.warning is None:
             return same_namespace(self.pid)
+        if self._worker_userns is not None:  # escapees from the session included
+            return same_session(self.pid) | fallback.in_user_namespace(self._worker_userns)
         return same_session(self.pid)
 
     def release(self, worker: Worker) -> bool:
@@ -299,6 +327,8 @@ class Sandbox:
             if not select.select([worker.pidfd], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 raise ChannelTimeout("the worker did not die")  # a pidfd is readable once it has
             while self.members() - {self.pid}:  # the zygote kills the rest once the worker died
+                if self._worker_userns is not None:  # what left the session: ours to kill
+                    fallback.kill_user_namespace(self._worker_userns)
                 if time.monotonic() > deadline:
                     raise ChannelTimeout("processes of the submission did not die")
                 time.sleep(0.002)
@@ -311,6 +341,7 @@ class Sandbox:
                 if reply.get("token") == token:
                     break
             ended = describe_exit(reply.get("child"))
+            self._worker_userns = None
             self._drop_worker_cgroup()
             if self._tempdir is not None:
                 fallback.remove_folder(self._tempdir)
@@ -345,12 +376,12 @@ class Sandbox:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self.warning is not None:  # no PID namespace: kill what is left of the session
-            left = same_session(self._process.pid)
+            left = fallback.in_session(self._process.pid)  # its id: the zygote's, now reaped
             if self._own_uid is not None:  # and of the sandbox's own uid
                 left |= fallback.processes_of(self._own_uid)
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+            if self._worker_userns is not None:  # and of the worker's user namespace
+                left |= fallback.in_user_namespace(self._worker_userns)
+            fallback.kill_and_wait(left)
         self.channel.close()
         if self._pidfd is not None:
             with contextlib.suppress(OSError):
@@ -364,33 +395,3 @@ class Sandbox:
         if self._worker_cgroup is not None:
             self._worker_cgroup.remove()
             self._worker_cgroup = None
-
-
-def _wide_pipe(size: int = 1 << 20) -> tuple[int, int]:
-    """A pipe whose buffer holds a large array in one go (1 MiB, or the system's maximum,
-    instead of 64 KiB): a frame then crosses in a few writes instead of one per 64 KiB."""
-    read, write = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):
-        with open("/proc/sys/fs/pipe-max-size") as limit:
-            size = min(size, int(limit.read()))
-        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, size)
-    return read, write
-
-
-
-def _read_child_pid(fd: int, deadline: float) -> int:
-    data = b""
-    while len(data) < 4096:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            raise ChannelTimeout("bubblewrap did not report the sandbox's pid")
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        data += chunk
-    for text in (data, *data.split(b"\n")):
-        with contextlib.suppress(ValueError, AttributeError):
-            info = json.loads(text)
-            if type(info.get("child-pid")) is int:
-                return int(info["child-pid"])
-    raise ChannelBroken("bubblewrap did not report the sandbox's pid")

@@ -8,6 +8,8 @@ refused before they are read; payloads are parsed by ``protocol`` only.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import select
 import time
@@ -111,3 +113,33 @@ def _wait(fd: int, deadline: float, watch: int | None, write: bool = False) -> N
             return
         if watch is not None and watch in readable:
             raise ChannelClosed("the process exited")
+
+
+def wide_pipe(size: int = 1 << 20) -> tuple[int, int]:
+    """A pipe whose buffer holds a large array in one go (1 MiB, or the system's maximum,
+    instead of 64 KiB): a frame then crosses in a few writes instead of one per 64 KiB."""
+    read, write = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            size = min(size, int(limit.read()))
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, size)
+    return read, write
+
+
+
+def read_child_pid(fd: int, deadline: float) -> int:
+    data = b""
+    while len(data) < 4096:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise ChannelTimeout("bubblewrap did not report the sandbox's pid")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    for text in (data, *data.split(b"\n")):
+        with contextlib.suppress(ValueError, AttributeError):
+            info = json.loads(text)
+            if type(info.get("child-pid")) is int:
+                return int(info["child-pid"])
+    raise ChannelBroken("bubblewrap did not report the sandbox's pid")

@@ -1,8 +1,8 @@
 """Where bubblewrap is missing or cannot start: how submissions are still kept apart.
 
-Without namespaces a worker sees the machine's own ``/tmp``, ``/dev/shm`` and
-the rest, so what one submission leaves there could be found by the next. Two
-modes, chosen once per sandbox:
+Without bubblewrap's namespaces a worker would see the machine's own ``/tmp``,
+``/dev/shm`` and the rest, so what one submission leaves there could be found by
+the next. Three modes, chosen once per sandbox:
 
 * **a uid of its own** (the grader runs as root and the interpreter starts as
   another uid, as on Gradescope, whose containers forbid the namespaces
@@ -14,34 +14,50 @@ modes, chosen once per sandbox:
   scratch folders (``SHARED_SCRATCH``: the sticky bit lets it delete its own
   files only) and its SysV IPC; the trusted side removes the working folder.
   The seccomp filter is installed too (it needs no namespace).
-* **shared** (not root, or the interpreter cannot start as another uid): the
-  worker is the grader's own user, and nothing can tell its files from the
-  grader's. Then a grading process grades **one submission only**
-  (``claim_shared``); any further one is refused with the reason, so a second
-  student never runs where the first one ran.
+* **private** (not root, and the kernel lets this user make user namespaces, as
+  on most laptops): the worker is the grader's own user, so each worker builds
+  its own world (``isolate.private_world``): user, mount and IPC namespaces of
+  its own, the whole file system read-only, the user's home, the project and
+  the grading's working folder seen empty but for what Python needs
+  (``hidden_roots``), fresh capped tmpfs over ``/tmp`` and ``/dev/shm``, and a
+  fresh folder of its own (home, cwd, ``TMPDIR``) the one writable place, removed
+  after it; every process of its user namespace (those that left its session
+  too: the seccomp filter refuses ``unshare`` and ``setns``) is killed after it,
+  and it sets its process limit inside the namespace, where the kernel counts its
+  processes only.
+* **shared** (not root, and user namespaces refused): nothing can tell the
+  worker's files from the grader's. Then a grading process grades **one
+  submission only** (``claim_shared``); any further one is refused with the
+  reason, so a second student never runs where the first one ran.
 
-Kept apart either way: no submission sees what an earlier one wrote. Not
-defended without bubblewrap (see docs/gradescope.md): the network, the
-machine's files readable by every user, and submissions graded *at the same
-time* by different processes (``--jobs`` > 1) reaching each other's scratch
-files in ``/tmp``.
+Kept apart in every mode: no submission sees what an earlier one wrote. Not
+defended without bubblewrap (see docs/gradescope.md): the network, files
+readable by the worker's uid outside what is hidden, and, with a uid of its own,
+submissions graded *at the same time* by different processes (``--jobs`` > 1)
+reaching each other's world-readable scratch files in ``/tmp``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from .launch import fallback_drop
+from .launch import INSIDE_DIR, UID_BASE, fallback_drop
 
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 UID_SPAN = 4000
 FOLDER_PREFIX = "autograder-worker-"
+UID_PROBE = UID_BASE
 
 _SHARED_GRADED: list[int] = []  # pids of processes that already graded one shared submission
 
@@ -94,13 +110,75 @@ def _uids() -> dict[int, int]:
     return found
 
 
+PRIVATE = ("no bubblewrap and not root: each submission ran as the grader's own user in a "
+           "fresh zygote-forked worker with user, mount and IPC namespaces of its own: fresh "
+           "/tmp and /dev/shm, a home of its own deleted after it, the rest of the file system "
+           "read-only; it could still read what that user can read")
+
+
 def describe(uid: int | None) -> str:
     """What the fallback still does (a weakness note for the TA)."""
     if uid is None:
-        return ("no namespaces and not root: one submission per grading process, with "
+        return ("no bubblewrap and not root: one submission per grading process, with "
                 "resource limits only")
     return (f"no namespaces: submissions ran one at a time as uid {uid}, whose processes "
             "and files in the shared scratch folders were removed after each")
+
+
+def user_namespace(pid: int) -> str | None:
+    """The user namespace ``pid`` is in (``user:[INODE]``), None if it is gone."""
+    with contextlib.suppress(OSError):
+        return os.readlink(f"/proc/{pid}/ns/user")
+    return None
+
+
+def in_user_namespace(namespace: str) -> set[int]:
+    """Every process in ``namespace``: a private-mode worker and all it started, escapees
+    from its session included (its seccomp filter refuses ``unshare`` and ``setns``, so
+    none of them can leave it)."""
+    return {pid for pid in _uids() if user_namespace(pid) == namespace}
+
+
+def kill_user_namespace(namespace: str) -> None:
+    for pid in in_user_namespace(namespace):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def in_session(session: int) -> set[int]:
+    """Every process in session ``session`` (found by number: its leader may be gone)."""
+    found = set()
+    for pid in _uids():
+        with contextlib.suppress(OSError, IndexError), open(f"/proc/{pid}/stat") as handle:
+            if int(handle.read().rsplit(")", 1)[1].split()[3]) == session:
+                found.add(pid)
+    return found
+
+
+def kill_and_wait(pids: set[int], seconds: float = 5.0) -> None:
+    """SIGKILL ``pids`` and wait (at most ``seconds``) until each is gone or a zombie."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + seconds
+    while pids and time.monotonic() < deadline:
+        pids = {pid for pid in pids if _running(pid)}
+        time.sleep(0.005)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def describe_shared(private: bool, problem: object) -> str:
+    """The weakness note for a sandbox not as root, once its zygote said which mode it has."""
+    if private:
+        return PRIVATE
+    return f"{describe(None)} (user namespaces refused: {str(problem)[:200]})"
 
 
 def running_uids() -> set[int]:
@@ -128,7 +206,7 @@ def shared_scratch() -> list[str]:
 def worker_folder(public_files: list[Path], uid: int | None) -> str:
     """A fresh working folder for one worker, with copies of the public files; with a uid
     of its own, that uid owns it and nobody else may enter (mode 0700)."""
-    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+    folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
     for path in public_files:
         shutil.copy(path, folder)
     os.mkdir(os.path.join(folder, "tmp"))
@@ -141,13 +219,74 @@ def worker_folder(public_files: list[Path], uid: int | None) -> str:
     return folder
 
 
+PROBE = """
+import sys, tempfile, shutil
+sys.path.insert(0, sys.argv[1])
+import isolate
+folder = tempfile.mkdtemp()
+try:
+    print(isolate.probe(folder, 1 << 20, None, isolate.private_world) or "ok")
+finally:
+    shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def apart_problem() -> str | None:
+    """Why this process, without bubblewrap, could not keep submissions apart (then it grades
+    one only), or None: as root (a uid of its own) or where ``isolate.private_world``
+    works here (tried in a throwaway process, as the zygote tries it)."""
+    if os.geteuid() == 0 and fallback_drop(UID_PROBE):
+        return None
+    try:
+        tried = subprocess.run([sys.executable, "-E", "-s", "-c", PROBE, str(INSIDE_DIR)],
+                               capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"not root, and the namespace probe could not run ({exc})"
+    said = tried.stdout.strip() or tried.stderr.strip()[-200:]
+    return None if said == "ok" else f"not root, and user namespaces are refused ({said})"
+
+
+def hidden_roots() -> list[str]:
+    """Not root: the folders a worker sees empty (``isolate.private_world``), but for what
+    Python needs: this user's home, the project (graders, reference solutions) and the
+    grading's working folder (submissions, results)."""
+    project = os.environ.get("AUTOGRADER_PROJECT", "")
+    return [str(Path.home()), str(Path(__file__).resolve().parents[2]), os.getcwd(), project]
+
+
+def uncapped_processes(prlimit: list[str]) -> list[str]:
+    """``prlimit``'s command with the process limit as high as this user may set it: not root,
+    RLIMIT_NPROC counts all the user's processes, so each worker sets its own (see
+    ``isolate.private_world``)."""
+    most = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    value = "unlimited" if most == resource.RLIM_INFINITY else str(most)
+    return [f"--nproc={value}" if arg.startswith("--nproc=") else arg for arg in prlimit]
+
+
+def sweep_dead_folders(scratch: str | None = None) -> None:
+    """Not root: delete this user's worker folders left by grading processes that died
+    without closing their sandbox (SIGKILL, SIGTERM skip ``close``); the folder's name
+    carries its process's pid (``worker_folder``)."""
+    scratch = scratch or tempfile.gettempdir()
+    with contextlib.suppress(OSError), os.scandir(scratch) as entries:
+        for entry in list(entries):
+            owner = entry.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+            with contextlib.suppress(OSError, ValueError):
+                if (entry.name.startswith(FOLDER_PREFIX) and owner.isdigit()
+                        and entry.stat(follow_symlinks=False).st_uid == os.getuid()
+                        and entry.is_dir(follow_symlinks=False)
+                        and not os.path.exists(f"/proc/{int(owner)}")):
+                    remove_folder(entry.path)
+
+
 def claim_shared() -> None:
     """Record that this process grades its one shared-mode submission; refuse a second."""
     if os.getpid() in _SHARED_GRADED:
         raise SharedFallbackUsed(
-            "without bubblewrap, and not as root, the grader cannot keep one submission's "
-            "files from the next, so a grading process grades one submission only; install "
-            "bubblewrap, or grade as root (each submission then runs as a uid of its own)")
+            "without bubblewrap, not as root, and with user namespaces refused by the kernel, "
+            "the grader cannot keep one submission's files from the next, so a grading process "
+            "grades one submission only; install bubblewrap, allow unprivileged user "
+            "namespaces, or grade as root (each submission then runs as a uid of its own)")
     _SHARED_GRADED.append(os.getpid())
 
 
@@ -165,7 +304,7 @@ def remove_folder(path: str) -> None:
             os.chmod(parent, 0o700)
             if os.path.isdir(failed) and not os.path.islink(failed):
                 os.chmod(failed, 0o700)
-                shutil.rmtree(failed, ignore_errors=True)
+                shutil.rmtree(failed, onerror=opened_up)  # deeper locked folders too
             else:
                 function(failed)
 

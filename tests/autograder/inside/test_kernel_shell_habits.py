@@ -79,8 +79,8 @@ def test_what_a_notebook_writes_next_to_the_working_folder_is_gone_for_the_next(
     first = run("import os\nos.makedirs('../data')\nopen('../data/answers', 'w').write('x')")
     assert first.outcomes[0].status == "ok"
     first.close()
-    later = run("import os\nprint(os.path.exists('../data/answers'), os.listdir('..'))")
-    assert later.outcomes[0].stdout == "False ['student']\n"
+    later = run("import os\nprint(os.path.exists('../data/answers'), 'data' in os.listdir('..'))")
+    assert later.outcomes[0].stdout == "False False\n"  # '..': bubblewrap's /home, else /tmp
 
 
 def test_colab_chdir_and_missing_extensions_are_skipped_with_a_note(run):

@@ -76,3 +76,19 @@ def test_a_dead_runs_leftovers_are_swept_before_a_sandbox_starts():
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(planted)
+
+
+def test_worker_folders_of_dead_grading_processes_are_swept(tmp_path):
+    """A grading process killed before it closed its sandbox left its folder; the next
+    sandbox of that user deletes it, and never one of a process still alive."""
+    dead = next(pid for pid in range(4_000_000, 3_000_000, -1) if not os.path.exists(f"/proc/{pid}"))
+    left = tmp_path / f"{fallback.FOLDER_PREFIX}{dead}-abc"
+    (left / "tmp").mkdir(parents=True)
+    (left / "answer.py").write_text("ANSWER = 42")
+    mine = tmp_path / f"{fallback.FOLDER_PREFIX}{os.getpid()}-def"
+    mine.mkdir()
+    other = tmp_path / "not-a-worker-folder"
+    other.mkdir()
+    fallback.sweep_dead_folders(str(tmp_path))
+    assert not left.exists() and mine.exists() and other.exists()
+
