@@ -198,10 +198,17 @@ class StudentSession:
         return self._call(name, args, timeout, budget, see_args=True)
 
     def _call(self, name: str, args: tuple[Any, ...], timeout: float | None, budget: str | None,
-              see_args: bool) -> tuple[Any, tuple[Any, ...]]:
+              see_args: bool, given: dict[str, Callable[..., Any]] | None = None,
+              ) -> tuple[Any, tuple[Any, ...]]:
         callbacks = Callbacks(self.max_callbacks)
         message = {"op": "call", "name": name, "args": [callbacks.encode(a) for a in args],
                    "see_args": see_args}
+        if given:
+            bound = {key: callbacks.encode(function, dependency=True)
+                     for key, function in given.items()}
+            if not all(type(v) is dict and v.get("$t") == "callable" for v in bound.values()):
+                raise TypeError("call_given binds functions only")
+            message["given"] = bound
         seconds = self._seconds(timeout, budget)
         reply = self._ask(name, message, seconds, callbacks.answer if callbacks else None)
         value = value_of(name, reply)
@@ -224,27 +231,10 @@ class StudentSession:
 
         For charging a mistake once (``pytest_plugin``): the student's ``neural_network``
         called with a correct ``sigmoid``. Like a function argument of ``call``, each is
-        a proxy: only its arguments and results cross the boundary.
+        a proxy: only its arguments and results cross the boundary (``Callbacks``: a
+        dependency takes arrays within the call's own size).
         """
-        callbacks = Callbacks(self.max_callbacks)
-        encoded = [callbacks.encode(a) for a in args]
-        bound = {key: callbacks.encode(function, dependency=True)
-                 for key, function in given.items()}
-        if not all(type(v) is dict and v.get("$t") == "callable" for v in bound.values()):
-            raise TypeError("call_given binds functions only")
-        message = {"op": "call", "name": name, "args": encoded, "see_args": see_args,
-                   "given": bound}
-        reply = self._ask(name, message, self._seconds(timeout, budget), callbacks.answer)
-        value = value_of(name, reply)
-        if not see_args:
-            return value, ()
-        after = reply.get("args")
-        if type(after) is not list or len(after) != len(args):
-            raise BadReply(f"the notebook's process did not report the arguments of `{name}`")
-        try:
-            return value, tuple(protocol.decode(a) for a in after)
-        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as exc:
-            raise BadReply(f"the arguments of `{name}` could not be read: {exc}") from None
+        return self._call(name, args, timeout, budget, see_args, given)
 
     def call_each(self, name: str, calls: Iterable[Sequence[Any]], *,
                   timeout: float | None = None, budget: str | None = None) -> Iterator[Any]:
