@@ -61,8 +61,6 @@ from autograder.batch.run import default_jobs, grade_all  # (after the sys.path 
 from autograder.sandbox.launch import bubblewrap_problem
 
 MAKE_EXAMPLES = ROOT / "solutions" / "hw1" / "make_examples.py"
-MASTER = ROOT / "solutions" / "hw1" / "hw1-master.ipynb"
-PUBLIC_DIR = ROOT / "assignments" / "hw1"
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 OTTER = Path(sys.executable).with_name("otter")
 
@@ -195,9 +193,11 @@ def grade_ours(submissions: Path, out: Path, jobs: int, seed: int,
     }
 
 
-def build_otter(workdir: Path) -> Path:
-    """``otter assign`` on a copy of the master with the autograder zip enabled."""
-    master = json.loads(MASTER.read_text())
+def build_otter(workdir: Path, assignment: str = "hw1") -> Path:
+    """``otter assign`` on a copy of ``assignment``'s master with the autograder zip enabled
+    (its data file, ``digits.npz``, copied beside it as ours has it)."""
+    master = json.loads((ROOT / "solutions" / assignment / f"{assignment}-master.ipynb")
+                        .read_text())
     config = master["cells"][0]
     text = "".join(config["source"])
     assert text.startswith("# ASSIGNMENT CONFIG"), "the master's first cell is not its config"
@@ -209,9 +209,9 @@ def build_otter(workdir: Path) -> Path:
             cell["outputs"], cell["execution_count"] = [], None
     src = workdir / "src"
     src.mkdir(parents=True)
-    (src / "hw1.ipynb").write_text(json.dumps(master))
-    shutil.copy(PUBLIC_DIR / "digits.npz", src / "digits.npz")
-    subprocess.run([str(OTTER), "assign", "--no-run-tests", "--no-pdfs", "hw1.ipynb",
+    (src / f"{assignment}.ipynb").write_text(json.dumps(master))
+    shutil.copy(ROOT / "assignments" / assignment / "digits.npz", src / "digits.npz")
+    subprocess.run([str(OTTER), "assign", "--no-run-tests", "--no-pdfs", f"{assignment}.ipynb",
                     str(workdir / "dist")], cwd=src, check=True, capture_output=True)
     zips = sorted((workdir / "dist" / "autograder").glob("*.zip"))
     assert zips, "otter assign wrote no autograder zip"

@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,12 +43,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_grading import OTTER, ROOT, TreeMemory, combine_otter, grade_otter, machine
+from bench_grading import ROOT, TreeMemory, build_otter, combine_otter, grade_otter, machine
 
 from autograder.batch.run import default_jobs, grade_all
 
 HOME = ROOT / "solutions" / "hw3"
-PUBLIC_DIR = ROOT / "assignments" / "hw3"
 RESULTS = HERE / "results" / "hw3.json"
 
 
@@ -80,29 +78,6 @@ def make_empty(k: int, folder: Path) -> None:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import torch")])
     for i in range(k):
         nbformat.write(notebook, folder / f"e{i:03d}.ipynb")
-
-
-def build_otter(workdir: Path) -> Path:
-    """``otter assign`` on a copy of HW3's master with the autograder zip enabled."""
-    master = json.loads((HOME / "hw3-master.ipynb").read_text())
-    config = master["cells"][0]
-    text = "".join(config["source"])
-    assert text.startswith("# ASSIGNMENT CONFIG"), "the master's first cell is not its config"
-    text = text.replace("generate: false", "generate:\n    pdf: false")
-    text += "\nfiles:\n    - digits.npz\n"  # the data the notebook loads, as ours has
-    config["source"] = text
-    for cell in master["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    src = workdir / "src"
-    src.mkdir(parents=True)
-    (src / "hw3.ipynb").write_text(json.dumps(master))
-    shutil.copy(PUBLIC_DIR / "digits.npz", src / "digits.npz")
-    subprocess.run([str(OTTER), "assign", "--no-run-tests", "--no-pdfs", "hw3.ipynb",
-                    str(workdir / "dist")], cwd=src, check=True, capture_output=True)
-    zips = sorted((workdir / "dist" / "autograder").glob("*.zip"))
-    assert zips, "otter assign wrote no autograder zip"
-    return zips[-1]
 
 
 def grade_ours(submissions: Path, out: Path, jobs: int, seed: int) -> dict[str, Any]:
@@ -159,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         notebooks = make_correct(args.n, workdir / "correct")
         make_empty(args.empty, workdir / "empty")
-        autograder = build_otter(workdir / "otter" / "assign")
+        autograder = build_otter(workdir / "otter" / "assign", "hw3")
         halves = [notebooks[: args.n // 2], notebooks[args.n // 2:]]
         batches = [grade_otter(halves[0], autograder, workdir / "otter" / "runs",
                                args.otter_parallel)]
