@@ -95,6 +95,12 @@ class Assignment:
         return _skeleton_cells(self.public_dir)
 
     @property
+    def demo_cells(self) -> frozenset[str]:
+        """The code cells the student notebooks tag ``demo`` (``demos.normalized``): skipped
+        in a submission that did not change them, when nothing that runs needs them."""
+        return _demo_cells(self.public_dir)
+
+    @property
     def questions(self) -> dict[str, float]:
         """Question id -> points, in gradebook column order."""
         return dict(self.manifest.questions)
@@ -167,6 +173,8 @@ class Assignment:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         for label, data in engine_files(self.grader):
             digest.update(label.encode() + b"\0" + data + b"\0")
+        for text in sorted(self.demo_cells):  # which cells run
+            digest.update(b"demo\0" + text.encode() + b"\0")
         return digest.hexdigest()[:16]
 
 
@@ -179,6 +187,23 @@ def _skeleton_cells(public_dir: Path) -> tuple[str, ...]:
         with contextlib.suppress(InvalidNotebook):
             cells.update(dict.fromkeys(cell.source for cell in read_notebook(path).cells))
     return tuple(cells)
+
+
+@functools.lru_cache(maxsize=8)
+def _demo_cells(public_dir: Path) -> frozenset[str]:
+    import nbformat
+
+    from .demos import normalized
+
+    found: set[str] = set()
+    for path in sorted(public_dir.glob("*.ipynb")):
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:
+            raise GraderDefinitionError(f"{path} cannot be read: {exc}") from None
+        found.update(normalized(cell.source) for cell in notebook.cells
+                     if cell.cell_type == "code" and "demo" in cell.metadata.get("tags", ()))
+    return frozenset(found)
 
 
 def load_module(path: Path, module_name: str) -> ModuleType:

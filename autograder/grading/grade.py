@@ -52,7 +52,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     notes = [*submission.notes, *notebook.warnings]
     session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
                              budgets=assignment.budgets, common_cells=assignment.skeleton_cells,
-                             preload=assignment.preload)
+                             preload=assignment.preload, demo_cells=assignment.demo_cells)
     try:
         try:
             cell_outcomes = session.start()

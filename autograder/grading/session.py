@@ -30,6 +30,7 @@ from ..sandbox.launch import Limits
 from ..sandbox.warm import worker_for
 from ..sandbox.worker_handle import Worker, WorkerGone, WorkerTimeout
 from ..toolkit.tensors import ModuleData, ModuleRun
+from .demos import DemoPlan, plan
 from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of
 
 MAX_BATCH = 10_000  # calls in one call_each
@@ -66,12 +67,22 @@ class CellOutcome:
 
 
 MAX_NOTES = 20
+DEMO = "a demonstration you did not change; nothing graded uses what it makes"
 
 
 def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
     """One line per cell that did not simply run, and per note of a cell, in notebook order."""
     lines: list[str] = []
+    demos = [o.index + 1 for o in outcomes if o.status == "skipped" and o.evalue == DEMO]
     for outcome in outcomes:
+        if outcome.status == "skipped" and outcome.evalue == DEMO:
+            if outcome.index + 1 == demos[0] and len(demos) > 1:
+                listed = f"{', '.join(map(str, demos[:-1]))} and {demos[-1]}"
+                lines.append(f"cells {listed} were not run: demonstrations you did not change; "
+                             "nothing graded uses what they make")
+            elif len(demos) == 1:
+                lines.append(outcome.describe())
+            continue
         if outcome.status != "ok":
             lines.append(outcome.describe())
         lines += [f"cell {outcome.index + 1}: {note}" for note in outcome.notes]
@@ -93,11 +104,13 @@ class StudentSession:
     max_callbacks: int = MAX_CALLBACKS
     common_cells: tuple[str, ...] = ()  # the assignment's own cells (``transform_cache``)
     preload: tuple[str, ...] = ()  # libraries the zygote imports and warms (manifest ``preload``)
+    demo_cells: frozenset[str] = frozenset()  # the skeleton's demonstrations (``demos``)
     restarts: int = 0
     timed_out: bool = False
     _failed_restarts: int = 0  # failed restarts in a row
     _worker: Worker | None = None
     _deadline: float = 0.0
+    _demos: DemoPlan = field(default_factory=lambda: DemoPlan({}))
 
     # ------------------------------------------------------------------ cells
 
@@ -105,9 +118,35 @@ class StudentSession:
         """Start the worker and run every cell once, in order, as Jupyter would."""
         self._deadline = time.monotonic() + self.limits.submission_seconds
         self._worker = self._new_worker()
-        for cell in self.cells:
-            self.outcomes.append(self._run_cell(cell))
+        self._demos = plan([cell.source for cell in self.cells], self.demo_cells)
+        for n, cell in enumerate(self.cells):
+            if n in self._demos.skipped:
+                self.outcomes.append(CellOutcome(cell.index, "skipped", evalue=DEMO))
+            else:
+                self.outcomes.append(self._run_cell(cell))
         return self.outcomes
+
+    def _run_demos(self) -> None:
+        """A grader asked for a name a skipped demonstration binds: the notebook again from
+        the start in a fresh worker, this time with every cell (their outcomes recorded)."""
+        skipped, self._demos = self._demos.skipped, DemoPlan({})
+        for n in skipped:
+            self.outcomes[n] = CellOutcome(self.cells[n].index, "skipped",
+                                           evalue="the notebook's process did not restart")
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+        try:
+            self._worker = self._new_worker()
+        except WorkerGone:
+            return
+        for n, cell in enumerate(self.cells):
+            if n in skipped:
+                self.outcomes[n] = self._run_cell(cell)
+            elif self.outcomes[n].status in ("ok", "error"):
+                self._replay(cell)
+            if self._worker is None or not self._worker.alive:
+                return
 
     def _new_worker(self) -> Worker:
         worker = worker_for(self.public_files, self.limits, self.uid, real_otter=self.real_otter,
@@ -164,17 +203,24 @@ class StudentSession:
         except WorkerGone:
             return False
         done = {o.index for o in self.outcomes if o.status in ("ok", "error")}
-        for cell in self.cells:
-            if cell.index in done:
-                remaining = self._deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                try:
-                    self._worker.request({"op": "run_cell", "source": cell.source},
-                                         min(self.limits.cell_seconds, remaining))
-                except (WorkerTimeout, WorkerGone):
-                    return self._worker.alive
+        for n, cell in enumerate(self.cells):
+            if cell.index in done and not self._replay(cell):
+                return self._worker.alive and self._deadline > time.monotonic()
         self._failed_restarts = 0  # this restart worked; only failing restarts use the budget
+        return True
+
+    def _replay(self, cell: Cell) -> bool:
+        """Run a cell that ran before again (its outcome is known); False: time ran out,
+        or the cell did not finish."""
+        assert self._worker is not None
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            self._worker.request({"op": "run_cell", "source": cell.source},
+                                 min(self.limits.cell_seconds, remaining))
+        except (WorkerTimeout, WorkerGone):
+            return False
         return True
 
     # ------------------------------------------------------------------ calls
@@ -321,6 +367,8 @@ class StudentSession:
              on_callback: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
              shown_seconds: float | None = None) -> dict[str, Any]:
         """``shown_seconds``: the one call's limit a timeout names (``call_each``)."""
+        if self._demos.needs(name):
+            self._run_demos()
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             self.timed_out = True
