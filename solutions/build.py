@@ -51,6 +51,7 @@ import tempfile
 import warnings
 
 from autograder.grading.catalog import load_module
+from autograder.grading.demos import demo_problems
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -221,6 +222,12 @@ def check_student_notebook(text: str, name: str) -> None:
         for marker in MARKERS_FORBIDDEN_IN_STUDENT_NB:
             if marker in cell.source:
                 raise BuildError(f"{name}: student notebook cell {cell.id} contains {marker!r}")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "demo" in cell.metadata.get("tags", ()):
+            for problem in demo_problems(cell.source):
+                raise BuildError(f"{name}: cell {cell.id} is tagged demo, but {problem}; a "
+                                 "demonstration may only draw, print and bind names "
+                                 "(docs/adding-an-assignment.md)")
     for qid, test in nb.metadata.get("otter", {}).get("tests", {}).items():
         if re.search(r"hidden\s*=\s*True|['\"]hidden['\"]\s*:\s*True", str(test)):
             raise BuildError(f"{name}: question {qid!r} has a hidden test in the student notebook")

@@ -26,10 +26,11 @@ from ..intake.submission import Submission
 from ..sandbox.launch import Limits
 from ..sandbox.worker_handle import WorkerGone
 from .catalog import Assignment, load_module
+from .cells import cell_report
 from .grader_session import GraderSession, GraderSessionBroken
 from .prose import where, written_in_prose
 from .pytest_plugin import GradingPlugin
-from .session import StudentSession, cell_report
+from .session import StudentSession
 
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,

@@ -201,7 +201,7 @@ def check_notebook(path: Path, assignment_name: str | None = None,
     path = path.resolve()
     tests = public_tests(path, notebook.cells, assignment_name)
     warnings = list(notebook.warnings) + ([tests.note] if tests.note else [])
-    from ..grading.session import CellOutcome, cell_report
+    from ..grading.cells import CellOutcome, cell_report
     from ..inside import kernel_shell
 
     test_file = _otter_test_file()

@@ -150,3 +150,17 @@ def test_master_points_match_the_manifest(build_module):
     manifest = build_module.read_manifest(build_module.Paths(HW1, REPO))
     points = build_module.master_points(nbformat.read(MASTER, as_version=4))
     assert points == dict(manifest.questions)
+
+
+def test_a_demonstration_that_changes_state_is_refused(build_module):
+    """A cell tagged demo that seeds the global generator would change what later cells
+    and the graders see when it is skipped: the build says so."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nnp.random.seed(0)",
+                                          metadata={"tags": ["demo"]})]
+    with pytest.raises(build_module.BuildError, match="tagged demo, but it calls `seed`"):
+        build_module.check_student_notebook(nbformat.writes(nb), "hw1")
+    nb.cells[0].source = "import numpy as np\nprint(np.random.default_rng(0).random())"
+    build_module.check_student_notebook(nbformat.writes(nb), "hw1")

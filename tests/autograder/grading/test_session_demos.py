@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.grading.cells import DEMO, cell_report
 from autograder.grading.demos import normalized
-from autograder.grading.session import DEMO, StudentSession, cell_report
+from autograder.grading.session import StudentSession
 from autograder.intake.notebook import Cell
 
 SETUP = "calls = []\ndef step(epoch):\n    calls.append(epoch)\n    return 1.0 / (epoch + 1)"

@@ -1,0 +1,58 @@
+"""What happened to each cell of a notebook, and the lines of feedback about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class CellOutcome:
+    """What happened to one cell: ok, error, interrupted, killed or skipped.
+
+    ``notes`` are what the worker did differently from Jupyter in that cell (a
+    shell command or a missing module skipped); ``stdout`` is the printed
+    output without stderr. Both are the student's process's claims.
+    """
+
+    index: int
+    status: str
+    ename: str = ""
+    evalue: str = ""
+    output: str = ""
+    notes: tuple[str, ...] = ()
+    stdout: str = ""
+
+    def describe(self) -> str:
+        where = f"cell {self.index + 1}"
+        if self.status == "error":
+            return f"{where} raised {self.ename}: {self.evalue}".rstrip(": ")
+        if self.status == "interrupted":
+            return f"{where} ran past its time limit and was interrupted"
+        if self.status == "killed":
+            return f"{where} stopped the notebook's process ({self.evalue})"
+        if self.status == "skipped":
+            return f"{where} was not run ({self.evalue})"
+        return f"{where} ran"
+
+
+MAX_NOTES = 20
+DEMO = "a demonstration you did not change; nothing graded uses what it makes"
+
+
+def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
+    """One line per cell that did not simply run, and per note of a cell, in notebook order."""
+    lines: list[str] = []
+    demos = [o.index + 1 for o in outcomes if o.status == "skipped" and o.evalue == DEMO]
+    for outcome in outcomes:
+        if outcome.status == "skipped" and outcome.evalue == DEMO:
+            if outcome.index + 1 == demos[0] and len(demos) > 1:
+                listed = f"{', '.join(map(str, demos[:-1]))} and {demos[-1]}"
+                lines.append(f"cells {listed} were not run: demonstrations you did not change; "
+                             "nothing graded uses what they make")
+            elif len(demos) == 1:
+                lines.append(outcome.describe())
+            continue
+        if outcome.status != "ok":
+            lines.append(outcome.describe())
+        lines += [f"cell {outcome.index + 1}: {note}" for note in outcome.notes]
+    return tuple(lines)
