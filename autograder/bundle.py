@@ -6,7 +6,8 @@ what grading needs and nothing else (``bundle_members`` decides, a test checks
 the list): the engine as a user gets it, a wheel built from the project with
 ``pip wheel`` (``build_wheel``: what ``pyproject.toml`` packs, never the
 checkout's other files), this assignment's manifest, hidden graders and
-reference solution, its public data files, the two scripts and a short README.
+reference solution, its public data files and student notebook (its demonstration
+cells, ``grading/demos.py``), the two scripts and a short README.
 ``setup.sh`` installs the wheel into a venv; ``run_autograder`` points the
 engine at ``/autograder/source`` for the assignment (``AUTOGRADER_PROJECT``).
 The manifest carries the assignment's limits, so ``run_autograder`` grades with
@@ -170,7 +171,8 @@ def bundle_members(assignment: Assignment, wheel: Path, *, root: Path = PROJECT_
     """Every file of the bundle, sorted by name (``wheel``: the engine, ``build_wheel``)."""
     home = assignment.home
     files = [home / "assignment.toml", assignment.grader, assignment.reference,
-             *assignment.public_files]
+             *assignment.public_files,
+             *sorted(assignment.public_dir.glob("*.ipynb"))]  # its demonstration cells
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         raise AutograderError(f"cannot bundle {assignment.name}: missing {', '.join(missing)}")

@@ -29,6 +29,7 @@ EXPECTED = sorted([
     "README.md", "setup.sh", "run_autograder", WHEEL,
     "solutions/hw1/assignment.toml", "solutions/hw1/graders.py",
     "solutions/hw1/reference.py", "assignments/hw1/digits.npz",
+    "assignments/hw1/hw1.ipynb",  # the student notebook: which cells are demonstrations
 ])
 # every module, and the data files the engine opens (named here, not derived from pyproject)
 ENGINE = sorted([*(p.relative_to(PROJECT_ROOT).as_posix()
@@ -50,14 +51,15 @@ def bundle(tmp_path_factory, wheel) -> Path:
 
 
 def test_the_zip_holds_exactly_what_grading_needs(bundle):
-    """The engine's wheel, hw1's graders, reference and data, the scripts: no examples,
-    master, notebooks, nor the checkout's engine files."""
+    """The engine's wheel, hw1's graders, reference, data and student notebook, the scripts:
+    no examples, master, nor the checkout's engine files."""
     assert bundle.name == "hw1-gradescope-autograder.zip"
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
         packed = io.BytesIO(archive.read(WHEEL))
     assert names == EXPECTED
-    assert not [n for n in names if "examples" in n or n.endswith(".ipynb") or "master" in n]
+    assert not [n for n in names if "examples" in n or "master" in n or "solutions/" in n
+                and n.endswith(".ipynb")]
     with zipfile.ZipFile(packed) as engine:  # every room of the engine travels in the wheel
         inside = [n for n in engine.namelist() if n.startswith("autograder/")]
     assert sorted(inside) == ENGINE
@@ -190,5 +192,6 @@ def test_each_assignment_bundles_only_its_own_folder(tmp_path, wheel):
         run = archive.read("run_autograder").decode()
     assert {"solutions/hw2/assignment.toml", "solutions/hw2/graders.py",
             "solutions/hw2/reference.py", "assignments/hw2/digits.npz"} <= set(names)
-    assert not [n for n in names if "hw1" in n or "examples" in n or n.endswith(".ipynb")]
+    assert not [n for n in names if "hw1" in n or "examples" in n or "master" in n]
+    assert [n for n in names if n.endswith(".ipynb")] == ["assignments/hw2/hw2.ipynb"]
     assert "grade hw2 " in run
