@@ -63,7 +63,8 @@ class StudentSession:
     # ------------------------------------------------------------------ cells
 
     def start(self) -> list[CellOutcome]:
-        """Start the worker and run every cell once, in order, as Jupyter would."""
+        """Start the worker and run every cell once, in order, as Jupyter would; except the
+        unchanged demonstrations nothing needs (``demos.plan``), recorded as skipped."""
         self._deadline = time.monotonic() + self.limits.submission_seconds
         self._worker = self._new_worker()
         self._demos = plan([cell.source for cell in self.cells], self.demo_cells)
@@ -151,7 +152,7 @@ class StudentSession:
         except WorkerGone:
             return False
         done = {o.index for o in self.outcomes if o.status in ("ok", "error")}
-        for n, cell in enumerate(self.cells):
+        for cell in self.cells:
             if cell.index in done and not self._replay(cell):
                 return self._worker.alive and self._deadline > time.monotonic()
         self._failed_restarts = 0  # this restart worked; only failing restarts use the budget
