@@ -30,6 +30,7 @@ submission, so no grade can depend on the random state a skipped cell would have
 from __future__ import annotations
 
 import ast
+import functools
 import symtable
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ STATE_CALLS = frozenset({
     "set_default_dtype", "set_default_device", "set_num_threads", "setrecursionlimit",
     "use_deterministic_algorithms", "filterwarnings", "simplefilter", "set_printoptions",
 })
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 MAX_CELL_CHARS = 200_000  # a longer cell is not analysed: it reads everything
 
 
@@ -83,6 +85,7 @@ def normalized(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
+@functools.lru_cache(maxsize=4096)  # the skeleton's cells recur in every submission
 def effects(source: str) -> Effects:
     """The cell's ``Effects``; a cell that cannot be read is taken to read everything."""
     if len(source) > MAX_CELL_CHARS:
@@ -97,7 +100,8 @@ def effects(source: str) -> Effects:
         return Effects()
     except (ValueError, RecursionError, MemoryError):
         return Effects.anything()
-    magic = _magics(tree)
+    nodes, top = _scan(tree)
+    magic = _magics(nodes)
     reads, binds = set(magic.reads), set(magic.binds)
     later: set[str] = set()
     when_called: set[str] = set()
@@ -109,34 +113,45 @@ def effects(source: str) -> Effects:
             binds.add(name)
     for child in table.get_children():
         _nested(child, later, when_called)
-    for node in tree.body:  # ``x += 1`` and ``del x`` at the top level read x first
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-                reads.add(sub.target.id)
-            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Del):
-                reads.add(sub.id)
-    if magic.handled == _count_names(tree, "get_ipython"):
+    for node in top:  # ``x += 1`` and ``del x`` at the top level read x first
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            reads.add(node.target.id)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+            reads.add(node.id)
+    if magic.handled == sum(isinstance(n, ast.Name) and n.id == "get_ipython" for n in nodes):
         reads.discard("get_ipython")  # every use is a magic or a shell line accounted for
-    reflective = _reflective(tree)
+    reflective = _reflective(nodes)
     return Effects(
         frozenset(reads), frozenset(later), frozenset(binds), frozenset(when_called),
-        calls=any(isinstance(n, ast.Call) for n in ast.walk(tree)),
+        calls=any(isinstance(n, ast.Call) for n in nodes),
         unknown=magic.unknown or bool(reads & DYNAMIC) or reflective,
         unknown_later=bool(later & DYNAMIC) or (reflective and bool(table.get_children())),
         star=any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
-                 for n in ast.walk(tree)))
+                 for n in nodes))
 
 
-def _count_names(tree: ast.AST, name: str) -> int:
-    return sum(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+def _scan(tree: ast.Module) -> tuple[list[ast.AST], list[ast.AST]]:
+    """Every node of the tree, and those outside any function, lambda or class, in one walk
+    (each further ``ast.walk`` of a cell costs as much as parsing it)."""
+    nodes: list[ast.AST] = []
+    top: list[ast.AST] = []
+    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+    while stack:
+        node, at_top = stack.pop()
+        nodes.append(node)
+        if at_top:
+            top.append(node)
+        inside = at_top and not isinstance(node, SCOPES)
+        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
+    return nodes, top
 
 
-def _reflective(tree: ast.Module) -> bool:
+def _reflective(nodes: list[ast.AST]) -> bool:
     """``dir()`` or ``vars()`` without an argument, ``import __main__``, or ``"__main__"``
     other than compared with ``__name__``: the notebook's globals read by reflection."""
-    compared = {id(c) for n in ast.walk(tree) if isinstance(n, ast.Compare)
+    compared = {id(c) for n in nodes if isinstance(n, ast.Compare)
                 for c in (n.left, *n.comparators)}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in ("dir", "vars") and not node.args:
             return True
@@ -184,10 +199,10 @@ class _Magic:
     unknown: bool = False
 
 
-def _magics(tree: ast.Module) -> _Magic:
+def _magics(nodes: list[ast.AST]) -> _Magic:
     """What the cell's ``get_ipython().run_*_magic(...)`` and shell calls read and bind."""
     found = _Magic()
-    for node in ast.walk(tree):
+    for node in nodes:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Call)
                 and isinstance(node.func.value.func, ast.Name)

@@ -54,7 +54,8 @@ def test_a_function_anywhere_that_reads_it_makes_it_run() -> None:
 
 def test_a_parameter_or_local_of_the_same_name_is_not_a_read() -> None:
     own = "def forward(losses, fig):\n    total = losses + 1\n    return total, fig\n" \
-          "values = [fig for fig in range(3)]"
+          "values = [fig for fig in range(3)]\n" \
+          "def count():\n    epoch = 0\n    epoch += 1\n    del epoch"
     assert skipped(SETUP, TRAIN, PLOT, own) == [1, 2]
 
 
