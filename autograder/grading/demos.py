@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import symtable
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # names through which code reads the notebook's globals without naming them
 DYNAMIC = frozenset({
@@ -57,6 +59,7 @@ STATE_CALLS = frozenset({
     "set_default_dtype", "set_default_device", "set_num_threads", "setrecursionlimit",
     "use_deterministic_algorithms", "filterwarnings", "simplefilter", "set_printoptions",
 })
+REFLECTION = re.compile(r"get_ipython|__main__|\b(?:dir|vars)\s*\(\s*\)")
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 MAX_CELL_CHARS = 200_000  # a longer cell is not analysed: it reads everything
 
@@ -90,17 +93,21 @@ def effects(source: str) -> Effects:
     """The cell's ``Effects``; a cell that cannot be read is taken to read everything."""
     if len(source) > MAX_CELL_CHARS:
         return Effects.anything()
-    code = _as_python(source)
-    if code is None:
+    parsed = _as_python(source)
+    if parsed is None:
         return Effects.anything()
+    code, tree = parsed
+    if tree is None:  # the kernel compiles it the same way: none of it runs
+        return Effects()
     try:
-        tree = ast.parse(code)
         table = symtable.symtable(code, "<cell>", "exec")
-    except SyntaxError:  # the kernel compiles it the same way: none of it runs
+    except SyntaxError:
         return Effects()
     except (ValueError, RecursionError, MemoryError):
         return Effects.anything()
-    nodes, top = _scan(tree)
+    top = _top_level(tree)
+    # the rare cells that may use IPython or reflection are walked whole; others need not be
+    nodes = list(ast.walk(tree)) if REFLECTION.search(code) else top
     magic = _magics(nodes)
     reads, binds = set(magic.reads), set(magic.binds)
     later: set[str] = set()
@@ -123,27 +130,24 @@ def effects(source: str) -> Effects:
     reflective = _reflective(nodes)
     return Effects(
         frozenset(reads), frozenset(later), frozenset(binds), frozenset(when_called),
-        calls=any(isinstance(n, ast.Call) for n in nodes),
+        calls="(" in code,  # a call, or a parenthesis: either way it may call a function
         unknown=magic.unknown or bool(reads & DYNAMIC) or reflective,
         unknown_later=bool(later & DYNAMIC) or (reflective and bool(table.get_children())),
         star=any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
-                 for n in nodes))
+                 for n in top))  # ``import *`` is only allowed at the top level
 
 
-def _scan(tree: ast.Module) -> tuple[list[ast.AST], list[ast.AST]]:
-    """Every node of the tree, and those outside any function, lambda or class, in one walk
-    (each further ``ast.walk`` of a cell costs as much as parsing it)."""
-    nodes: list[ast.AST] = []
+def _top_level(tree: ast.Module) -> list[ast.AST]:
+    """The nodes that run when the cell runs: not inside a function, lambda or class (most
+    of a student's code is in functions, which this does not walk)."""
     top: list[ast.AST] = []
-    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+    stack: list[ast.AST] = [tree]
     while stack:
-        node, at_top = stack.pop()
-        nodes.append(node)
-        if at_top:
-            top.append(node)
-        inside = at_top and not isinstance(node, SCOPES)
-        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
-    return nodes, top
+        node = stack.pop()
+        top.append(node)
+        if not isinstance(node, SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+    return top
 
 
 def _reflective(nodes: list[ast.AST]) -> bool:
@@ -176,19 +180,32 @@ def _nested(table: symtable.SymbolTable, reads: set[str], binds: set[str]) -> No
         _nested(child, reads, binds)
 
 
-def _as_python(source: str) -> str | None:
-    """The cell as Python: itself, or IPython's transform of it (magics, ``!``, ``?``)."""
+def _as_python(source: str) -> tuple[str, ast.Module | None] | None:
+    """The cell as Python (itself, or IPython's transform of it: magics, ``!``, ``?``) and
+    its tree (None: a syntax error); None when IPython cannot transform it."""
     try:
-        ast.parse(source)
-        return source
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, ast.parse(source)
+    except SyntaxError:
         pass
+    except (ValueError, RecursionError, MemoryError):
+        return None
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        return str(TransformerManager().transform_cell(source))
+        code = str(_transformer().transform_cell(source))
     except Exception:  # noqa: BLE001 - IPython's transforms raise many things on bad input
         return None
+    try:
+        return code, ast.parse(code)
+    except SyntaxError:
+        return code, None
+    except (ValueError, RecursionError, MemoryError):
+        return None
+
+
+@functools.cache
+def _transformer() -> Any:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
 
 
 @dataclass
@@ -292,7 +309,9 @@ def demo_problems(source: str) -> list[str]:
     problems = []
     if found.unknown:
         problems.append("it reads the notebook's globals in a way the engine cannot follow")
-    for node in ast.walk(ast.parse(_as_python(source) or "")):
+    parsed = _as_python(source)
+    tree = parsed[1] if parsed else None
+    for node in ast.walk(tree or ast.parse("")):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
