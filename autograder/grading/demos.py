@@ -62,6 +62,10 @@ STATE_CALLS = frozenset({
 REFLECTION = re.compile(r"get_ipython|__main__|\b(?:dir|vars)\s*\(\s*\)")
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 MAX_CELL_CHARS = 200_000  # a longer cell is not analysed: it reads everything
+# a notebook with more code than this is run whole, not analysed: the analysis runs on the
+# trusted side, outside the sandbox's limits (about 1 s for this much; a homework has ~30 KB)
+MAX_PLAN_CHARS = 256 * 1024
+MAX_CACHED_CHARS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +92,19 @@ def normalized(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
-@functools.lru_cache(maxsize=4096)  # the skeleton's cells recur in every submission
 def effects(source: str) -> Effects:
-    """The cell's ``Effects``; a cell that cannot be read is taken to read everything."""
+    """The cell's ``Effects``; a cell that cannot be read is taken to read everything.
+    Cached per text when short (the skeleton's cells recur in every submission; a long
+    text is not kept: the cache stays under 20 MB whatever the notebooks hold)."""
+    return _cached_effects(source) if len(source) <= MAX_CACHED_CHARS else _effects(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _cached_effects(source: str) -> Effects:
+    return _effects(source)
+
+
+def _effects(source: str) -> Effects:
     if len(source) > MAX_CELL_CHARS:
         return Effects.anything()
     parsed = _as_python(source)
@@ -274,6 +288,8 @@ class DemoPlan:
 def plan(sources: Sequence[str], demo_cells: Iterable[str]) -> DemoPlan:
     """Which of the cells (in notebook order, by position) to skip: see the module's rule."""
     demos = frozenset(demo_cells)
+    if not demos or sum(map(len, sources)) > MAX_PLAN_CHARS:
+        return DemoPlan({})
     candidates = {i for i, text in enumerate(sources) if normalized(text) in demos}
     if not candidates:
         return DemoPlan({})

@@ -142,3 +142,11 @@ def test_the_course_demonstrations_are_clean_and_present(name: str) -> None:
     assert found
     for text in found:
         assert demos.demo_problems(text) == [], text[:80]
+
+
+def test_a_notebook_too_large_to_analyse_runs_whole() -> None:
+    """The analysis runs on the trusted side: a hostile notebook of 2 MiB of code would
+    cost seconds of it; past ``MAX_PLAN_CHARS`` nothing is skipped and nothing analysed."""
+    filler = "def f(x):\n" + "    x = x + 1\n" * (demos.MAX_PLAN_CHARS // 14)
+    assert skipped(SETUP, TRAIN, PLOT, filler) == []
+    assert skipped(SETUP, TRAIN, PLOT, filler[:1000]) == [1, 2]
