@@ -43,7 +43,7 @@ from .gradebook.store import DB_NAME, Gradebook
 from .gradebook.summary import print_summary
 from .grading.catalog import Assignment
 from .intake.ids import CLASH_NOTE, ID_NOTE
-from .report import write_report
+from .report import fingerprints_while_grading, write_report
 from .sandbox.launch import Limits
 from .student.check import check_notebook, render
 
@@ -240,14 +240,14 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if args.overrides:
         overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
     try:
-        with progress:
+        with progress, fingerprints_while_grading(args.assignment, args.out) as alongside:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
                                 seed=args.seed, limits=limits, on_result=on_result,
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
                                 cluster=args.cluster, deadlines=deadlines, server_zone=zone,
-                                overrides=overrides)
+                                overrides=overrides, alongside=alongside)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)
