@@ -202,7 +202,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         console.print(f"WARNING: {args.assignment} declares packages that are not installed here: "
                       f"{', '.join(missing)} (pip install them into this environment; meanwhile a "
                       "student's import of them gets a stand-in and a note)", markup=False)
-    done: list[SubmissionResult] = []
+    done: list[str] = []  # student ids (the records are in the gradebook, not kept here)
     clock = {"start": time.monotonic(), "total": 0}
 
     def on_start(total: int) -> None:  # intake is done and recorded; nothing graded yet
@@ -214,7 +214,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             console.print(f"grading {total} submission(s)", markup=False)
 
     def on_result(result: SubmissionResult) -> None:
-        done.append(result)
+        done.append(result.student_id)
         rate = len(done) / max(time.monotonic() - clock["start"], 1e-9)
         if progress.disable and not args.quiet:
             eta = (clock["total"] - len(done)) / rate
