@@ -97,4 +97,13 @@ class RunResults(Sequence[SubmissionResult]):
     def __getitem__(self, index: slice) -> list[SubmissionResult]: ...
 
     def __getitem__(self, index: int | slice) -> SubmissionResult | list[SubmissionResult]:
-        return list(self)[index]
+        if self._kept is not None:
+            return self._kept[index]
+        wanted = self.ids[index]
+        found = self._read(wanted if isinstance(wanted, list) else [wanted])
+        return found if isinstance(index, slice) else found[0]
+
+    def _read(self, ids: list[int]) -> list[SubmissionResult]:
+        with Gradebook.open(self.database, create=False) as book:
+            adjustments = ledger.Adjustments(book.connection, self.assignment)
+            return [adjustments.apply(result) for result in book.records(ids)]
