@@ -43,7 +43,7 @@ from .gradebook.store import DB_NAME, Gradebook
 from .gradebook.summary import print_summary
 from .grading.catalog import Assignment
 from .intake.ids import CLASH_NOTE, ID_NOTE
-from .report import write_report
+from .report import fingerprints_while_grading, write_report
 from .sandbox.launch import Limits
 from .student.check import check_notebook, render
 
@@ -202,7 +202,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         console.print(f"WARNING: {args.assignment} declares packages that are not installed here: "
                       f"{', '.join(missing)} (pip install them into this environment; meanwhile a "
                       "student's import of them gets a stand-in and a note)", markup=False)
-    done: list[SubmissionResult] = []
+    done: list[str] = []  # student ids (the records are in the gradebook, not kept here)
     clock = {"start": time.monotonic(), "total": 0}
 
     def on_start(total: int) -> None:  # intake is done and recorded; nothing graded yet
@@ -214,7 +214,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             console.print(f"grading {total} submission(s)", markup=False)
 
     def on_result(result: SubmissionResult) -> None:
-        done.append(result)
+        done.append(result.student_id)
         rate = len(done) / max(time.monotonic() - clock["start"], 1e-9)
         if progress.disable and not args.quiet:
             eta = (clock["total"] - len(done)) / rate
@@ -240,14 +240,14 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     if args.overrides:
         overrides = read_overrides(args.overrides, Assignment.find(args.assignment).questions)
     try:
-        with progress:
+        with progress, fingerprints_while_grading(args.assignment, args.out) as alongside:
             outcome = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
                                 seed=args.seed, limits=limits, on_result=on_result,
                                 on_start=on_start, force=args.force,
                                 argv=["python -m autograder", *sys.argv[1:]],
                                 show_test_names=not args.hide_test_names,
                                 cluster=args.cluster, deadlines=deadlines, server_zone=zone,
-                                overrides=overrides)
+                                overrides=overrides, alongside=alongside)
     except KeyboardInterrupt:
         console.print(f"interrupted: {len(done)} result(s) of this run are stored in "
                       f"{args.out / DB_NAME}; run the same command again to resume.", markup=False)

@@ -7,11 +7,14 @@ Writes N notebooks (``corpus.make_class``), then runs the TA's command
 ``python -m autograder grade NAME SUBS --out OUT`` (grading, exports, report and
 its similarity) as a subprocess while ``bench_grading.TreeMemory`` samples the
 summed resident memory of that process and all its descendants (the grading
-processes, zygotes and sandboxes included) every 0.1 s, and the CPU time of
+processes, zygotes and sandboxes included) every 0.1 s, and that process's own
+(``main_peak_mib``), the load average (mean and max over the run), and the CPU time of
 the command (``RUSAGE_CHILDREN``: it and the children it waited for; workers of
-a forkserver pool are not among them, so it is a floor). Then, with the
-report's stored state removed, ``python -m autograder report NAME --out OUT
---submissions SUBS`` alone, sampled the same way: the report from scratch.
+a forkserver pool are not among them, so it is a floor). Then the report again
+with only its stamp removed (``report_stored``: the fingerprints ``grade`` stored
+while grading are used, as in the run), and, with the fingerprint store removed
+too, ``python -m autograder report NAME --out OUT --submissions SUBS`` alone,
+sampled the same way: the report from scratch.
 ``--report-only``: no grading; a gradebook with one ``graded`` record per
 notebook (its score made up: only the report's own cost is measured) is
 written directly, then the report is run as above. Prints peak MiB, wall seconds, the
@@ -40,19 +43,51 @@ from bench_grading import TreeMemory  # (after the sys.path lines)
 from corpus import make_class
 
 
+class TreeAndMain(TreeMemory):
+    """``TreeMemory``, plus the peak of the command's own process and the load average."""
+
+    def __init__(self, root_pid: int) -> None:
+        super().__init__(root_pid)
+        self.main_peak_bytes = 0
+        self.loads: list[float] = []
+
+    def sample(self) -> tuple[int, int]:
+        found = super().sample()
+        try:
+            with open(f"/proc/{self.root_pid}/statm", "rb") as handle:
+                pages = int(handle.read().split()[1])
+        except (OSError, IndexError, ValueError):  # exited meanwhile
+            pages = 0
+        self.main_peak_bytes = max(self.main_peak_bytes, pages * os.sysconf("SC_PAGE_SIZE"))
+        if self.samples % 50 == 0:  # every 5 s
+            self.loads.append(os.getloadavg()[0])
+        return found
+
+
 def sampled(command: list[str]) -> dict[str, float]:
     load = os.getloadavg()[0]
     started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    with TreeMemory(process.pid) as memory:
+    with TreeAndMain(process.pid) as memory:
         code = process.wait()
     if code != 0:
         raise SystemExit(f"{command[3]} exited with {code}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for tree's CPU time
+    loads = memory.loads or [load]
     return {"seconds": round(time.perf_counter() - started, 1),
             "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
-            "peak_mib": round(memory.peak_bytes / 2**20), "load_at_start": round(load, 1),
-            "load_at_end": round(os.getloadavg()[0], 1)}
+            "peak_mib": round(memory.peak_bytes / 2**20),
+            "main_peak_mib": round(memory.main_peak_bytes / 2**20),
+            "load_at_start": round(load, 1), "load_at_end": round(os.getloadavg()[0], 1),
+            "load_mean": round(sum(loads) / len(loads), 1), "load_max": round(max(loads), 1)}
+
+
+def commit() -> str:
+    """The commit the measured code is at (and whether the tree differs from it); for a
+    copy made with ``git archive``, ``BENCH_COMMIT`` names it."""
+    found = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                           capture_output=True, text=True, check=False)
+    return found.stdout.strip() or os.environ.get("BENCH_COMMIT", "unknown")
 
 
 def record_without_grading(assignment_name: str, subs: Path, out: Path) -> None:
@@ -87,9 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     python = sys.executable
     figures: dict[str, object] = {"assignment": args.assignment, "n": args.n,
-                                  "cpus": len(os.sched_getaffinity(0))}
+                                  "cpus": len(os.sched_getaffinity(0)), "code": commit()}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         subs, out = Path(tmp) / "subs", Path(tmp) / "out"
+        report = [python, "-m", "autograder", "report", args.assignment, "--out", str(out),
+                  "--submissions", str(subs)]
         started = time.perf_counter()
         figures["kinds"] = dict(make_class(args.assignment, args.n, subs, args.seed))
         print(f"wrote {args.n} notebooks in {time.perf_counter() - started:.0f} s", flush=True)
@@ -101,10 +138,13 @@ def main(argv: list[str] | None = None) -> int:
                                         str(args.seed), "--quiet"])
             figures["grade"]["similarity_s"] = similarity_seconds(out)  # type: ignore[index]
             print("grade:", figures["grade"], flush=True)
+            (out / "report" / ".inputs").unlink(missing_ok=True)
+            figures["report_stored"] = sampled(report)
+            figures["report_stored"]["similarity_s"] = similarity_seconds(out)  # type: ignore[index]
+            print("report, fingerprints stored by grade:", figures["report_stored"], flush=True)
         (out / "report" / ".inputs").unlink(missing_ok=True)
         (out / ".fingerprints.sqlite").unlink(missing_ok=True)
-        figures["report"] = sampled([python, "-m", "autograder", "report", args.assignment,
-                                     "--out", str(out), "--submissions", str(subs)])
+        figures["report"] = sampled(report)
         figures["report"]["similarity_s"] = similarity_seconds(out)  # type: ignore[index]
         print("report from scratch:", figures["report"], flush=True)
     results = ROOT / "benchmarks" / "results" / f"scale-{args.assignment}-{args.n}{'-report-only' if args.report_only else ''}.json"

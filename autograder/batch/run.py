@@ -35,23 +35,17 @@ the database's latest result per student, written atomically after every run
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import secrets
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Collection
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from types import FrameType
 
 from ..gradebook import ledger, safetext
 from ..gradebook.feedback import write_feedback
@@ -67,21 +61,35 @@ from ..gradebook.results import (
     write_ta_log,
 )
 from ..gradebook.safe_ids import safe_ids
-from ..gradebook.store import DB_NAME, Gradebook, StoredResult, exclusive
+from ..gradebook.store import DB_NAME, Gradebook, Key, exclusive
 from ..grading.catalog import Assignment
 from ..intake.find import find_submissions
 from ..intake.submission import Submission
 from ..sandbox.launch import Limits, bubblewrap_problem
 from .dask_executor import check_cluster, run_dask
-from .exports import EXPORTED, export_code, export_key, files_present, read_exported
+from .exports import (
+    EXPORTED,
+    RunResults,
+    csv_row_of,
+    export_code,
+    export_key,
+    files_present,
+    read_exported,
+)
+from .pool import POOL_TRIES, Alongside
+from .pool import run_pool as _run_pool
+
+__all__ = ["POOL_TRIES", "Alongside", "BatchOutcome", "Plan", "export", "export_student",
+           "grade_all", "plan_run"]
 
 Progress = Callable[[SubmissionResult], None]
-STOP_GRACE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    results: list[SubmissionResult]  # one per submission of this run, graded now or reused
+    # one per submission of this run, graded now or reused: read from the gradebook when
+    # used (``exports.RunResults``), so a class of any size costs no memory here
+    results: Sequence[SubmissionResult]
     seed: int
     seconds: float
     warning: str | None
@@ -99,7 +107,7 @@ class Plan:
 
     seed: int
     to_grade: list[tuple[Submission, str]]  # (submission, sha256)
-    reused: list[StoredResult]
+    reused: list[Key]  # the stored gradings reused (their keys; records read when needed)
     resumes: int | None  # the unfinished run this one continues
 
 
@@ -113,13 +121,13 @@ def plan_run(book: Gradebook, assignment: str, grader_version: str,
     runs = book.runs(assignment)
     if seed is None:
         seed = runs[-1].seed if runs else secrets.randbits(32)
-    latest = book.latest(assignment)
+    latest = book.latest_keys(assignment)
     to_grade: list[tuple[Submission, str]] = []
-    reused: list[StoredResult] = []
+    reused: list[Key] = []
     for submission in submissions:
         sha256 = submission_sha256(submission)
         stored = latest.get(submission.student_id)
-        if (not force and stored is not None and stored.result.status != "error"
+        if (not force and stored is not None and stored.status != "error"
                 and stored.matches(sha256, grader_version, seed)):
             reused.append(stored)
         else:
@@ -136,7 +144,8 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
               force: bool = False, argv: list[str] | None = None,
               show_test_names: bool = True, cluster: str | None = None,
               deadlines: Deadlines | None = None, server_zone: tzinfo | None = None,
-              overrides: list[Override] | None = None) -> BatchOutcome:
+              overrides: list[Override] | None = None,
+              alongside: Alongside | None = None) -> BatchOutcome:
     """Grade what changed under ``source`` into ``out``; return this run's records.
 
     ``on_start`` gets the number of submissions to grade (reused ones excluded);
@@ -145,6 +154,8 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
     ``cluster``: grade on a Dask cluster (``dask_executor``) instead of the local pool.
     ``deadlines``, ``overrides`` (and the submission times intake finds, read in
     ``server_zone``) are kept in the gradebook's ledger and applied to every export.
+    ``alongside``: more work on each notebook in the grading processes (``Alongside``;
+    not with ``cluster``).
     """
     started = time.monotonic()
     if cluster:
@@ -168,16 +179,17 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
         book.add_reuses(run_id, [stored.id for stored in plan.reused])
         if on_start:
             on_start(len(plan.to_grade))
-        graded: list[SubmissionResult] = []
+        graded: list[str] = []  # student ids, and their records' ids (not the records)
+        graded_ids: list[int] = []
 
         adjustments = ledger.Adjustments(book.connection, assignment.name)
 
         def record(result: SubmissionResult, sha256: str) -> None:
             result = sanitized(result)
-            book.add_result(run_id, result, sha256)
+            graded_ids.append(book.add_result(run_id, result, sha256))
             shown = adjustments.apply(result)  # what every output shows (ledger.current)
             export_student(shown, assignment, out, show_test_names=show_test_names)
-            graded.append(shown)
+            graded.append(shown.student_id)
             if on_result:
                 on_result(shown)
 
@@ -186,25 +198,25 @@ def grade_all(assignment_name: str, source: Path, out: Path, *, jobs: int | None
                 run_dask(assignment, plan.to_grade, plan.seed, limits, cluster, version, record)
             else:
                 _run_pool(assignment, plan.to_grade, plan.seed, limits, jobs or default_jobs(),
-                          version, record)
+                          version, record, alongside=alongside)
         except BaseException:
             book.finish_run(run_id, "interrupted")
             raise
         book.finish_run(run_id, "finished")
         exported = export(book, assignment, out, show_test_names=show_test_names,
-                          already={r.student_id for r in graded})
+                          already=set(graded))
     atomic_write(out / "run.txt", f"assignment: {assignment.name}\nrun: {run_id}\n"
                  f"seed: {plan.seed}\ngrader_version: {version}\n"
                  f"submissions: {len(submissions)}\ngraded: {len(graded)}\n"
                  f"reused: {len(plan.reused)}\nsandbox: {sandbox}\n"
                  f"test_names: {'shown' if show_test_names else 'hidden'}\n")
     return BatchOutcome(
-        results=[*graded, *(adjustments.apply(stored.result) for stored in plan.reused)],
+        results=RunResults(out / DB_NAME, assignment.name,
+                           [*graded_ids, *(stored.id for stored in plan.reused)]),
         seed=plan.seed,
         seconds=time.monotonic() - started, warning=bubblewrap_problem(),
-        gradebook=out / "gradebook.csv", run_id=run_id,
-        graded=tuple(r.student_id for r in graded),
-        reused=tuple(s.result.student_id for s in plan.reused), exported=exported,
+        gradebook=out / "gradebook.csv", run_id=run_id, graded=tuple(graded),
+        reused=tuple(s.student_id for s in plan.reused), exported=exported,
         database=out / DB_NAME)
 
 
@@ -217,13 +229,16 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
     ``OUT/.exported.json`` keeps, per student, the digest of what their files were
     written from; a student whose digest is unchanged and whose folder is still
     there is not written again (an unchanged re-run writes only gradebook.csv).
+    Streamed: one stored record at a time; only each student's CSV row is kept.
     """
     adjustments = ledger.Adjustments(book.connection, assignment.name)
-    latest = list(ledger.current(book, assignment.name).values())  # regrades applied
     code = export_code()
     before = read_exported(out)
     after: dict[str, str] = {}
-    for result in latest:
+    rows: list[SubmissionResult] = []
+    for stored in book.each_latest(assignment.name):  # ledger.current, one at a time
+        result = adjustments.apply(stored.result)  # regrades applied
+        rows.append(csv_row_of(result, adjustments.columns))
         sid = result.student_id
         key = export_key(result, assignment.name, show_test_names, code)
         if sid in already or (before.get(sid) == key and files_present(out, sid)):
@@ -232,11 +247,11 @@ def export(book: Gradebook, assignment: Assignment, out: Path, *,
             written = export_student(result, assignment, out, show_test_names=show_test_names)
         if written:
             after[sid] = key
-    write_gradebook(latest, list(assignment.questions), out / "gradebook.csv",
+    write_gradebook(rows, list(assignment.questions), out / "gradebook.csv",
                     adjustments.columns)
     if after != before:
         atomic_write(out / EXPORTED, json.dumps(after, sort_keys=True))
-    return len(latest)
+    return len(rows)
 
 
 def export_student(result: SubmissionResult, assignment: Assignment, out: Path, *,
@@ -267,100 +282,3 @@ def submission_sha256(submission: Submission) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-POOL_TRIES = 3  # a submission in flight when a grading process dies is retried this often
-
-
-def _run_pool(assignment: Assignment, work: list[tuple[Submission, str]], seed: int,
-              limits: Limits, jobs: int, version: str,
-              record: Callable[[SubmissionResult, str], None],
-              grade: Callable[..., SubmissionResult] | None = None) -> None:
-    """Grade ``work`` in a process pool; a pool broken by a dying process is replaced.
-
-    The submissions that were pending when a grading process died are graded
-    again in a fresh pool, up to ``POOL_TRIES`` times each; after that they get
-    an ``error`` record (and are retried by the next run, as every error is).
-    """
-    if not work:
-        return
-    if grade is None:  # imported here: a run with nothing to grade never loads the grader
-        from ..grading.grade import grade_submission
-        grade = grade_submission
-    pending = list(work)
-    tries = {submission.student_id: 0 for submission, _ in work}
-    context = multiprocessing.get_context("forkserver")
-    while pending:
-        pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context,
-                                      initializer=_init_grading_process)
-        broken: list[tuple[Submission, str]] = []
-        try:
-            futures = {pool.submit(grade, assignment, submission, seed=seed,
-                                   limits=limits): (submission, sha256)
-                       for submission, sha256 in pending}
-            for future in cf.as_completed(futures):
-                submission, sha256 = futures[future]
-                if isinstance(future.exception(), BrokenProcessPool):
-                    tries[submission.student_id] += 1
-                    if tries[submission.student_id] < POOL_TRIES:
-                        broken.append((submission, sha256))
-                        continue
-                result = _result_of(future, submission, assignment, seed)
-                if result.grader_version != version:  # the version this batch decided on
-                    result = dataclasses.replace(result, grader_version=version)
-                record(result, sha256)
-        except BaseException:
-            _stop(pool)
-            raise
-        pool.shutdown(wait=True)
-        if broken:
-            print(f"autograder: a grading process died; grading {len(broken)} submission(s) "
-                  "again in a new pool", file=sys.stderr)
-        pending = broken
-
-
-def _stop(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel what has not started and stop the grading processes now (Ctrl-C)."""
-    # Python 3.11 has no public way to reach the workers (3.14: terminate_workers)
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:  # SIGTERM: SystemExit in the child closes its sandbox
-        if process.is_alive():
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            process.kill()
-            process.join(1.0)
-
-
-def _init_grading_process() -> None:
-    """In each grading process: Ctrl-C is the batch's to handle; SIGTERM exits cleanly.
-
-    A no-op handler, not SIG_IGN, so the sandbox worker (exec'd) still gets the
-    default SIGINT it uses to interrupt a cell.
-    """
-    signal.signal(signal.SIGINT, _ignore_signal)
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-
-
-def _ignore_signal(signum: int, frame: FrameType | None) -> None:
-    return None
-
-
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _result_of(future: cf.Future[SubmissionResult], submission: Submission,
-               assignment: Assignment, seed: int) -> SubmissionResult:
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - the grading process itself broke
-        print(f"autograder: grading {submission.student_id} failed: {exc!r}", file=sys.stderr)
-        return SubmissionResult(
-            student_id=submission.student_id, status="error", max_score=assignment.max_score,
-            questions=assignment.questions, seed=seed, source=submission.display_path,
-            message=f"the grading process failed ({type(exc).__name__}); nothing was scored",
-            grader_version=assignment.version)

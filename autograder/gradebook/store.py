@@ -95,6 +95,23 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Key:
+    """A stored grading's reuse key and status, read without its record."""
+
+    id: int
+    student_id: str
+    submission_sha256: str
+    grader_version: str
+    seed: int | None
+    status: str
+
+    def matches(self, sha256: str, grader_version: str, seed: int) -> bool:
+        """``StoredResult.matches`` from the columns (``add_result`` copies them)."""
+        return (self.submission_sha256, self.grader_version, self.seed) == \
+            (sha256, grader_version, seed)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResult:
     """One grading of one submission as stored, with the record rebuilt."""
 
@@ -208,10 +225,35 @@ class Gradebook:
 
     def latest(self, assignment: str) -> dict[str, StoredResult]:
         """The latest grading of every student of ``assignment``, by student id."""
+        return {stored.result.student_id: stored for stored in self.each_latest(assignment)}
+
+    def each_latest(self, assignment: str) -> Iterator[StoredResult]:
+        """``latest`` one record at a time, by student id (memory flat in the class size)."""
         rows = self.connection.execute(
             f"SELECT {_RESULT_COLUMNS} FROM results WHERE id IN (SELECT max(id) FROM results "
             "WHERE assignment = ? GROUP BY student_id) ORDER BY student_id", (assignment,))
-        return {stored.result.student_id: stored for stored in map(_stored, rows)}
+        yield from map(_stored, rows)
+
+    def latest_keys(self, assignment: str) -> dict[str, Key]:
+        """What decides whether each student's latest grading can be reused, without
+        reading the records (the columns ``add_result`` copied out of them)."""
+        rows = self.connection.execute(
+            "SELECT id, student_id, submission_sha256, grader_version, seed, status FROM results "
+            "WHERE id IN (SELECT max(id) FROM results WHERE assignment = ? GROUP BY student_id)",
+            (assignment,))
+        return {row[1]: Key(*row) for row in rows}
+
+    def records(self, ids: list[int]) -> Iterator[SubmissionResult]:
+        """The records of these result ids, in that order, a chunk of rows at a time."""
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            rows = dict(self.connection.execute(
+                f"SELECT id, record FROM results WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk))
+            for result_id in chunk:
+                if result_id not in rows:
+                    raise AutograderError(f"{self.path}: no result {result_id}")
+                yield SubmissionResult.from_record(json.loads(rows[result_id]))
 
     def history(self, assignment: str, student_id: str) -> list[StoredResult]:
         """Every grading of one student, oldest first."""
@@ -234,6 +276,7 @@ class Gradebook:
 
 
 _RESULT_COLUMNS = "id, run_id, submission_sha256, graded_at, record"
+_CHUNK = 500  # records read per query (SQLite's default limit is 32,766 parameters)
 
 
 def _stored(row: tuple[Any, ...]) -> StoredResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich import box
@@ -26,7 +27,7 @@ TABLE_ROWS = 40  # larger batches: see gradebook.csv and the report
 MESSAGES = 20
 
 
-def print_summary(console: Console, results: list[SubmissionResult], *, header: list[str],
+def print_summary(console: Console, results: Sequence[SubmissionResult], *, header: list[str],
                   report: Path | None, counts_tail: str = "", warning: str | None = None,
                   slowest_of: set[str] | None = None) -> None:
     if warning:

@@ -12,11 +12,26 @@ hand-kept list to forget.
 Modules are named by their dotted path inside the package (``grading.grade``);
 the files of ``inside/`` import their siblings by plain name (``import
 protocol``), as they do in the sandbox.
+
+Parsing the engine takes most of a second, so ``engine_files`` keeps its answer
+in the user's cache (``$XDG_CACHE_HOME/autograder``, else ``~/.cache/autograder``),
+checked against every engine ``.py`` file and the grader file: their paths, sizes
+and modification times; when those differ, or a file was written too close to
+the answer for its time to tell (as git's "racily clean" entries), their contents'
+digest decides; only when that differs too is the engine parsed again. So the
+answer changes whenever a file it may depend on changes (a module added where an
+import pointed at nothing included); a cache that cannot be read or written is
+only slower.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
+import os
+import tempfile
+import time
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[1]
@@ -26,8 +41,98 @@ TOOLKIT = frozenset({"toolkit.checks", "toolkit.cases", "toolkit.tensors"})
 ALL = "*"
 
 
+CACHE_FORMAT = 1
+RACY_NS = 2_000_000_000  # a file changed this close to the cached answer is checked by content
+
+
 def engine_files(grader: Path, engine: Path = ENGINE) -> list[tuple[str, bytes]]:
-    """``(label, bytes)`` pairs to hash for an assignment whose graders are ``grader``."""
+    """``(label, bytes)`` pairs to hash for an assignment whose graders are ``grader``
+    (from the cache when none of the files it may depend on changed)."""
+    grader, engine = grader.resolve(), engine.resolve()
+    files = [grader, *sorted(p for p in engine.rglob("*.py") if "__pycache__" not in p.parts)]
+    stats = [_stat(path) for path in files]
+    cache = _cache_path(grader, engine)
+    kept = _load(cache)
+    if kept is not None and kept["stats"] == stats and not _racy(stats, kept["written_ns"]):
+        return _parts(kept)
+    contents = _contents_digest(files)
+    if kept is not None and kept["contents"] == contents:
+        _save(cache, stats, contents, _parts(kept))
+        return _parts(kept)
+    parts = _engine_files(grader, engine)
+    _save(cache, stats, contents, parts)
+    return parts
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "autograder"
+
+
+def _cache_path(grader: Path, engine: Path) -> Path:
+    key = hashlib.sha256(f"{CACHE_FORMAT}\0{engine}\0{grader}".encode()).hexdigest()[:20]
+    return cache_dir() / f"versions-{key}.json"
+
+
+def _stat(path: Path) -> list[object]:
+    try:
+        found = path.stat()
+    except OSError:
+        return [str(path), -1, -1]
+    return [str(path), found.st_size, found.st_mtime_ns]
+
+
+def _racy(stats: list[list[object]], written_ns: object) -> bool:
+    """Whether a file's time is too close to the answer's to show a later change."""
+    if not isinstance(written_ns, int):
+        return True
+    return any(isinstance(mtime, int) and mtime > written_ns - RACY_NS
+               for _, _, mtime in stats)
+
+
+def _contents_digest(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\0missing"
+        digest.update(f"{path}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
+def _load(cache: Path) -> dict[str, object] | None:
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("format") != CACHE_FORMAT or not all(
+            key in kept for key in ("stats", "contents", "written_ns", "parts")):
+        return None
+    return kept
+
+
+def _parts(kept: dict[str, object]) -> list[tuple[str, bytes]]:
+    parts = kept["parts"]
+    assert isinstance(parts, list)
+    return [(str(label), str(data).encode("latin-1")) for label, data in parts]
+
+
+def _save(cache: Path, stats: list[list[object]], contents: str,
+          parts: list[tuple[str, bytes]]) -> None:
+    data = json.dumps({"format": CACHE_FORMAT, "stats": stats, "contents": contents,
+                       "written_ns": time.time_ns(),
+                       "parts": [[label, raw.decode("latin-1")] for label, raw in parts]})
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=cache.parent,
+                                         suffix=".tmp", delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, cache)
+    except OSError:
+        return  # no cache: the next run parses again
+
+
+def _engine_files(grader: Path, engine: Path) -> list[tuple[str, bytes]]:
     tree = _Tree(engine)
     modules: set[str] = set()
     used: dict[str, set[str]] = {name: set() for name in TOOLKIT}

@@ -8,6 +8,7 @@ Nothing in the site loads anything from the network or runs student text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -16,13 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..gradebook import ledger
-from ..gradebook.results import atomic_write
+from ..gradebook.results import SubmissionResult, atomic_write
 from ..gradebook.safe_ids import safe_ids
 from ..gradebook.store import DB_NAME, Gradebook
 from ..grading.catalog import Assignment
 from ..intake.find import find_submissions
 from . import data as report_data
-from .fingerprint_store import file_sha256, fingerprints
+from .fingerprint_store import Prefill, file_sha256, fingerprints
 from .html import write_pages
 from .similarity import Code, Index, Pair, Skeleton, cells_of, student_code
 
@@ -41,21 +42,22 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
     """
     assignment = Assignment.find(assignment_name)
     with Gradebook.open(out / DB_NAME, create=False) as book:
-        results = list(ledger.current(book, assignment.name).values())  # regrades applied
         remembered = ledger.source(book.connection, assignment.name)
         zone = ledger.Adjustments(book.connection, assignment.name).zone
-    if submissions is None and remembered is not None and remembered.exists():
-        submissions = remembered  # where the last `grade` read them
-    results.sort(key=lambda r: r.student_id)
+        if submissions is None and remembered is not None and remembered.exists():
+            submissions = remembered  # where the last `grade` read them
+        inputs = hashlib.sha256(json.dumps([
+            assignment.name, assignment.questions, _report_code(), str(submissions), str(zone),
+        ]).encode())
+        wanted = set()
+        for result in _results(book, assignment.name):  # every field, regrades applied
+            inputs.update(repr(result).encode() + b"\0")
+            if result.status in COMPARED:
+                wanted.add(result.student_id)
     folder = out / REPORT_DIR
-    inputs = hashlib.sha256(json.dumps([  # every field of every result, regrades applied
-        assignment.name, assignment.questions, _report_code(), str(submissions), str(zone),
-        [repr(result) for result in results],
-    ]).encode())
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
         notebooks = []
         if submissions is not None:
-            wanted = {r.student_id for r in results if r.status in COMPARED}
             notebooks = [(sid, path, file_sha256(path)) for sid, path
                          in wanted_notebooks(submissions, Path(workdir), wanted)]
             inputs.update(json.dumps([(sid, sha) for sid, _, sha in notebooks]).encode())
@@ -79,11 +81,33 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
                     f"layout. Pairs at {report_data.SIMILAR:.0%} or more need a person.")
     from .plots import draw  # matplotlib: imported only when the report is drawn
 
-    data = report_data.build(assignment.name, assignment.questions, results, pairs, note, zone)
+    with Gradebook.open(out / DB_NAME, create=False) as book:  # read again, one at a time
+        data = report_data.build(assignment.name, assignment.questions,
+                                 _results(book, assignment.name), pairs, note, zone)
     figures = draw(data, folder)
     path = write_pages(data, folder, figures, codes, out / DB_NAME)
     atomic_write(stamp, inputs.hexdigest())
     return path
+
+
+def _results(book: Gradebook, assignment: str) -> Iterator[SubmissionResult]:
+    """``ledger.current``'s results one at a time, by student id (memory flat)."""
+    adjustments = ledger.Adjustments(book.connection, assignment)
+    for stored in book.each_latest(assignment):
+        yield adjustments.apply(stored.result)
+
+
+def fingerprints_while_grading(assignment_name: str, out: Path
+                               ) -> contextlib.AbstractContextManager[Prefill | None]:
+    """What ``grade`` passes to ``grade_all(alongside=...)`` (as a ``with``): each grading
+    process fingerprints the notebook it graded, stored in ``out`` for the report.
+    None (the report fingerprints then) when the skeleton cannot be read: the report's
+    trouble never stops grading."""
+    try:
+        skeleton = skeleton_of(Assignment.find(assignment_name))
+    except Exception:  # noqa: BLE001 - the report says what is wrong when it runs
+        return contextlib.nullcontext()
+    return Prefill(skeleton, out)
 
 
 def _report_code() -> str:

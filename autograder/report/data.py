@@ -9,8 +9,9 @@ field or in ``extra``); nothing here assumes they exist.
 
 from __future__ import annotations
 
+import functools
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -83,8 +84,9 @@ class ReportData:
     def everybody(self) -> list[TestItem]:
         return [i for i in self.items if i.taken and i.passed == i.taken]
 
-    @property
+    @functools.cached_property
     def has_late(self) -> bool:
+        """Once per report (the index asks in every row: 10,000 rows made it 66 s)."""
         return any(r.late_days not in (None, "") or r.submitted_at for r in self.rows)
 
 
@@ -98,62 +100,83 @@ def _field(result: SubmissionResult, name: str) -> Any:
 def build(assignment: str, questions: dict[str, float], results: Iterable[SubmissionResult],
           pairs: list[Pair], similarity_note: str = "", zone: tzinfo | None = None
           ) -> ReportData:
-    """``zone``: the course's (``ledger.Adjustments.zone``); times are shown in it."""
-    results = sorted(results, key=lambda r: r.student_id)
-    rows = []
-    for r in results:
-        restarts = r.extra.get("restarts", 0) if isinstance(r.extra, dict) else 0
-        row = StudentRow(r.student_id, r.status, r.score, r.max_score, r.question_scores(),
-                         _field(r, "late_days"), shown(_field(r, "submitted_at"), zone),
-                         restarts if isinstance(restarts, int) else 0, message=r.message)
-        if r.status != "graded":
-            row.flags.append(r.status)
-        if isinstance(row.late_days, int | float) and row.late_days > 0:
-            row.flags.append(f"late {row.late_days:g} d")
-        if row.restarts:
-            row.flags.append(f"{row.restarts} restart(s)")
-        if r.notes or r.cells:
-            row.flags.append(f"{len(r.notes) + len(r.cells)} note(s)")
-        rows.append(row)
-    by_result = {r.student_id: r for r in results}
-    flagged = [p for p in pairs if p.score >= SIMILAR]
-    by_id = {row.student_id: row for row in rows}
-    for pair in flagged:
+    """``zone``: the course's (``ledger.Adjustments.zone``); times are shown in it.
+
+    One pass over ``results`` (which may be a stream from the gradebook): of each
+    result only its row, its test outcomes' counts and its reasons are kept.
+    """
+    similar: defaultdict[str, list[str]] = defaultdict(list)
+    for pair in (p for p in pairs if p.score >= SIMILAR):
         for me, other in ((pair.a, pair.b), (pair.b, pair.a)):
-            if me in by_id:
-                by_id[me].flags.append(f"similar to {other} ({pair.score:.0%})")
-    attention = []
-    for row in rows:
+            similar[me].append(f"similar to {other} ({pair.score:.0%})")
+    rows, attention, items = [], [], Items()
+    for r in results:
+        row = _row(r, zone)
+        row.flags += similar.get(r.student_id, [])
+        rows.append(row)
+        items.add(r)
         reasons = [NEEDS_A_PERSON[row.status]] if row.status in NEEDS_A_PERSON else []
         if row.status in NEEDS_A_PERSON and row.message:
             reasons.append(row.message)
-        reasons += [f for f in row.flags if f.startswith("similar to")]
-        reasons += attention_reasons(by_result[row.student_id])  # late, comments, regrades
+        reasons += similar.get(r.student_id, [])
+        reasons += attention_reasons(r)  # late, comments, regrades
         if reasons:
             attention.append(Attention(row.student_id, reasons))
+    rows.sort(key=lambda row: row.student_id)
+    attention.sort(key=lambda a: a.student_id)
     scores = [row.score for row in rows if row.status != "missing"]
     stats: dict[str, float] = {"n": len(scores)}
     if scores:
         stats.update(mean=statistics.fmean(scores), median=statistics.median(scores),
                      min=min(scores), max=max(scores))
-    return ReportData(assignment, dict(questions), rows, item_analysis(results), attention,
+    return ReportData(assignment, dict(questions), rows, items.done(), attention,
                       pairs, similarity_note, stats, zone)
+
+
+def _row(r: SubmissionResult, zone: tzinfo | None) -> StudentRow:
+    restarts = r.extra.get("restarts", 0) if isinstance(r.extra, dict) else 0
+    row = StudentRow(r.student_id, r.status, r.score, r.max_score, r.question_scores(),
+                     _field(r, "late_days"), shown(_field(r, "submitted_at"), zone),
+                     restarts if isinstance(restarts, int) else 0, message=r.message)
+    if r.status != "graded":
+        row.flags.append(r.status)
+    if isinstance(row.late_days, int | float) and row.late_days > 0:
+        row.flags.append(f"late {row.late_days:g} d")
+    if row.restarts:
+        row.flags.append(f"{row.restarts} restart(s)")
+    if r.notes or r.cells:
+        row.flags.append(f"{len(r.notes) + len(r.cells)} note(s)")
+    return row
 
 
 def item_analysis(results: Iterable[SubmissionResult]) -> list[TestItem]:
     """Each hidden test: how many of the submissions that ran it passed; common failures."""
-    items: dict[tuple[str, str], TestItem] = {}
-    failures: dict[tuple[str, str], Counter[str]] = {}
+    items = Items()
     for r in results:
+        items.add(r)
+    return items.done()
+
+
+class Items:
+    """``item_analysis`` one result at a time."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], TestItem] = {}
+        self.failures: dict[tuple[str, str], Counter[str]] = {}
+
+    def add(self, r: SubmissionResult) -> None:
         for test in r.tests:
             key = (test.question, test.name)
-            item = items.setdefault(key, TestItem(test.question, test.name, test.max_points,
-                                                  0, 0, []))
+            item = self.items.setdefault(key, TestItem(test.question, test.name,
+                                                       test.max_points, 0, 0, []))
             item.taken += 1
             if test.passed:
                 item.passed += 1
             elif test.feedback:
-                failures.setdefault(key, Counter())[" ".join(test.feedback.split())[:300]] += 1
-    for key, item in items.items():
-        item.messages = failures.get(key, Counter()).most_common(MESSAGES_PER_TEST)
-    return sorted(items.values(), key=lambda i: (i.rate, i.question, i.name))
+                self.failures.setdefault(key, Counter())[
+                    " ".join(test.feedback.split())[:300]] += 1
+
+    def done(self) -> list[TestItem]:
+        for key, item in self.items.items():
+            item.messages = self.failures.get(key, Counter()).most_common(MESSAGES_PER_TEST)
+        return sorted(self.items.values(), key=lambda i: (i.rate, i.question, i.name))

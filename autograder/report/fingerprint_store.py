@@ -8,6 +8,9 @@ notebook of the run used are dropped, so the file stays the size of the class.
 
 Many notebooks to fingerprint (a first run) are spread over a process pool, one
 per core: fingerprinting is pure Python (``tokenize``, ``ast``) and holds the GIL.
+``grade`` does better (``Prefill``): each grading process fingerprints the notebook
+it has just graded, and the store is filled as the records arrive, so the report
+that follows finds every notebook's fingerprints stored and only compares.
 Nothing here runs student code: notebooks are read as JSON and parsed.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -22,6 +26,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 from .similarity import Skeleton, cells_of, student_code
 
@@ -76,6 +81,44 @@ def fingerprints(skeleton: Skeleton, notebooks: list[tuple[str, Path, str]], fol
             db.execute("INSERT OR REPLACE INTO prints VALUES (?, ?)", (key, json.dumps(prints)))
             yield student_id, prints
         db.execute("DELETE FROM prints WHERE key NOT IN (SELECT key FROM used)")
+
+
+class Prefill:
+    """Fingerprints computed in the grading processes and stored here as they arrive
+    (``batch.pool.Alongside``): ``with Prefill(skeleton, out) as alongside:
+    grade_all(..., alongside=alongside)``. Rows are committed every ``COMMIT_EVERY``
+    and on leaving; the report drops those no notebook of its run uses."""
+
+    COMMIT_EVERY = 200
+
+    def __init__(self, skeleton: Skeleton, folder: Path) -> None:
+        self.compute = functools.partial(prints_of, skeleton)
+        self._salt = setting(skeleton)
+        self._folder = folder
+        self._db: sqlite3.Connection | None = None
+        self._waiting = 0
+
+    def __enter__(self) -> Self:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self._folder / STORE)
+        self._db.execute("CREATE TABLE IF NOT EXISTS prints (key TEXT PRIMARY KEY, data TEXT)")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._db is not None:
+            self._db.commit()
+            self._db.close()
+            self._db = None
+
+    def keep(self, sha256: str, value: object) -> None:
+        if self._db is None or not sha256 or not isinstance(value, dict):
+            return
+        self._db.execute("INSERT OR REPLACE INTO prints VALUES (?, ?)",
+                         (f"{sha256}:{self._salt}", json.dumps(value)))
+        self._waiting += 1
+        if self._waiting >= self.COMMIT_EVERY:
+            self._db.commit()
+            self._waiting = 0
 
 
 def _compute(skeleton: Skeleton, missing: list[tuple[str, Path, str]],

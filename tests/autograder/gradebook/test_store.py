@@ -158,3 +158,27 @@ def test_history_command_shows_every_grading_and_what_changed(tmp_path, capsys):
     assert "submission unchanged; grader changed (v1 -> v2); seed unchanged" in out
     assert "flipped q1: values: passed -> failed (values differ from the expected ones)" in out
     assert cli.main(["history", "hw1", "nobody", "--out", str(tmp_path)]) == 2
+
+
+def test_streamed_reads_are_the_latest_and_the_records_asked_for(book):
+    """``each_latest`` and ``latest_keys`` are ``latest`` without the dict or the records;
+    ``records`` reads ids in the order given, across chunks."""
+    run = book.start_run("hw1", 7, "v1", "bubblewrap", ["test"])
+    ids = [book.add_result(run, result(f"s{i:04d}", PASS_BOTH), f"sha{i}") for i in range(1200)]
+    newer = book.add_result(run, result("s0003", VALUES_FAIL, status="timeout"), "sha-new")
+    latest = book.latest("hw1")
+    assert [s.result for s in book.each_latest("hw1")] == [s.result for s in latest.values()]
+    keys = book.latest_keys("hw1")
+    assert keys.keys() == latest.keys()
+    for student, key in keys.items():
+        stored = latest[student]
+        assert (key.id, key.status) == (stored.id, stored.result.status)
+        assert key.matches(stored.submission_sha256, "v1", 7)
+        assert not key.matches(stored.submission_sha256, "v2", 7)
+    assert keys["s0003"].id == newer and keys["s0003"].submission_sha256 == "sha-new"
+    wanted = [ids[1100], newer, ids[0], *ids[500:1001]]
+    assert [r.student_id for r in book.records(wanted)] == \
+        ["s1100", "s0003", "s0000", *(f"s{i:04d}" for i in range(500, 1001))]
+    assert next(iter(book.records([newer]))).status == "timeout"
+    with pytest.raises(AutograderError, match="no result"):
+        list(book.records([newer + 1]))
