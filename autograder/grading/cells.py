@@ -37,6 +37,7 @@ class CellOutcome:
 
 MAX_NOTES = 20
 DEMO = "a demonstration you did not change; nothing graded uses what it makes"
+DEMOS = "demonstrations you did not change; nothing graded uses what they make"
 
 
 def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
@@ -47,8 +48,7 @@ def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
         if outcome.status == "skipped" and outcome.evalue == DEMO:
             if outcome.index + 1 == demos[0] and len(demos) > 1:
                 listed = f"{', '.join(map(str, demos[:-1]))} and {demos[-1]}"
-                lines.append(f"cells {listed} were not run: demonstrations you did not change; "
-                             "nothing graded uses what they make")
+                lines.append(f"cells {listed} were not run: {DEMOS}")
             elif len(demos) == 1:
                 lines.append(outcome.describe())
             continue
@@ -56,3 +56,9 @@ def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
             lines.append(outcome.describe())
         lines += [f"cell {outcome.index + 1}: {note}" for note in outcome.notes]
     return tuple(lines)
+
+
+def routine(line: str) -> bool:
+    """A line of ``cell_report`` that only says which unchanged demonstrations were not run:
+    in the student's feedback, but nothing for a TA to look at."""
+    return line.endswith((f"({DEMO})", f"were not run: {DEMOS}"))

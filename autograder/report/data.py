@@ -20,6 +20,7 @@ from typing import Any
 from ..gradebook.attention import reasons as attention_reasons
 from ..gradebook.lateness import shown
 from ..gradebook.results import SubmissionResult
+from ..grading.cells import routine
 from .similarity import Pair
 
 NEEDS_A_PERSON = {"error": "grading failed (not the student's fault): regrade",
@@ -144,8 +145,9 @@ def _row(r: SubmissionResult, zone: tzinfo | None) -> StudentRow:
         row.flags.append(f"late {row.late_days:g} d")
     if row.restarts:
         row.flags.append(f"{row.restarts} restart(s)")
-    if r.notes or r.cells:
-        row.flags.append(f"{len(r.notes) + len(r.cells)} note(s)")
+    noted = len(r.notes) + sum(not routine(line) for line in r.cells)
+    if noted:
+        row.flags.append(f"{noted} note(s)")
     return row
 
 
