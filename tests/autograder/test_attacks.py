@@ -1297,12 +1297,19 @@ def _grade_batch(mode: str, root: Path, cluster: str | None = None) -> Batch:
     return batch
 
 
-@pytest.fixture(scope="module")
-def bwrap_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+def pool_bwrap_batch(tmp_path_factory: pytest.TempPathFactory, run_once) -> Batch:
+    """The bubblewrap-mode batch in the local pool, graded once per test run: this file's
+    tests and ``test_dask_attacks`` (its baseline for the Dask batch) read the same record."""
     reason = _bwrap_skip_reason()
     if reason:
         pytest.skip(reason)
-    return _grade_batch("bwrap", tmp_path_factory.mktemp("attacks-bwrap"))
+    return run_once("attacks-bwrap-pool",
+                    lambda: _grade_batch("bwrap", tmp_path_factory.mktemp("attacks-bwrap")))
+
+
+@pytest.fixture(scope="module")
+def bwrap_batch(tmp_path_factory: pytest.TempPathFactory, run_once) -> Batch:
+    return pool_bwrap_batch(tmp_path_factory, run_once)
 
 
 @pytest.fixture(scope="module")

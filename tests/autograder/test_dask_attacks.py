@@ -2,11 +2,13 @@
 the local pool does, and the sandbox on a Dask worker holds as it does in a pool process.
 
 One module fixture writes the bubblewrap-mode attack notebooks and the honest ones with the
-attack suite's own builders (``test_attacks._grade_batch``) and grades them twice in the same
-run, each in a fresh interpreter (``attacks/grade_batch.py``): once with the local pool
-(``jobs=2``) and once on a real ``distributed.LocalCluster`` of 2 worker processes (no mocks),
-both with the suite's tight limits. The two batches' notebooks differ only in the port and the
-socket name the network probe aims at (each batch has its own listeners).
+attack suite's own builders (``test_attacks._grade_batch``) and grades them on a real
+``distributed.LocalCluster`` of 2 worker processes (no mocks) in a fresh interpreter
+(``attacks/grade_batch.py``), with the suite's tight limits; the same notebooks graded with the
+local pool (``jobs=2``) are ``test_attacks``'s own batch, graded once per test run
+(``run_once`` in tests/conftest.py) and read by both files. The two batches' notebooks differ
+only in the port and the socket name the network probe aims at (each batch has its own
+listeners).
 
 What is compared, per submission:
 
@@ -53,14 +55,14 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
+def pair(tmp_path_factory: pytest.TempPathFactory, run_once) -> Pair:
     reason = suite._bwrap_skip_reason()
     if reason:
         pytest.skip(reason)
-    root = tmp_path_factory.mktemp("dask-attacks")
-    pool = suite._grade_batch("bwrap", root / "pool")
-    dask = suite._grade_batch("bwrap", root / "dask", cluster="local:2")
-    return Pair(pool, dask)
+    dask = suite._grade_batch("bwrap", tmp_path_factory.mktemp("dask-attacks") / "dask",
+                              cluster="local:2")
+    # the pool's batch of test_attacks, graded once per run (meanwhile, by another worker)
+    return Pair(suite.pool_bwrap_batch(tmp_path_factory, run_once), dask)
 
 
 def outcome(result: SubmissionResult) -> tuple:
