@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.grading.session import cell_report
+from autograder.grading.cells import cell_report
 
 
 def test_matplotlib_inline_as_the_first_line_of_the_import_cell(run):
