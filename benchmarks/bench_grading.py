@@ -372,17 +372,26 @@ def main(argv: list[str] | None = None) -> int:
         otter = combine_otter(batches)
         figures = {"argv": sys.argv, "kinds": dict(kinds), "machine": machine(),
                    "ours": ours, "dask": dask, "otter": otter}
-        text = report(figures)
-        print("\n" + text)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({**figures, "report": text}, indent=2) + "\n")
-        print(f"\nwritten: {RESULTS.relative_to(ROOT)}")
+        write_figures(RESULTS, figures, report(figures))
     finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        drop(workdir, args.keep)
     return 0
+
+
+def write_figures(results: Path, figures: dict[str, Any], text: str) -> None:
+    """Print a benchmark's report and write it with its figures to ``results`` (JSON)."""
+    print("\n" + text)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({**figures, "report": text}, indent=2) + "\n")
+    print(f"\nwritten: {results.relative_to(ROOT)}")
+
+
+def drop(workdir: Path, keep: bool) -> None:
+    """A benchmark's temporary folder: removed, or kept (``--keep``) and named."""
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

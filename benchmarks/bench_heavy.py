@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -44,7 +42,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_grading import ROOT, TreeMemory, build_otter, combine_otter, grade_otter, machine
+from bench_grading import (
+    ROOT,
+    TreeMemory,
+    build_otter,
+    combine_otter,
+    drop,
+    grade_otter,
+    machine,
+    write_figures,
+)
 
 from autograder.batch.run import default_jobs, grade_all
 
@@ -156,16 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                                    args.otter_parallel))
         figures = {"argv": sys.argv, "machine": machine(), "ours": ours, "empty": empty,
                    "otter": combine_otter(batches)}
-        text = report(name, figures)
-        print("\n" + text)
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps({**figures, "report": text}, indent=2) + "\n")
-        print(f"\nwritten: {results.relative_to(ROOT)}")
+        write_figures(results, figures, report(name, figures))
     finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        drop(workdir, args.keep)
     return 0
 
 
