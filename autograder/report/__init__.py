@@ -29,6 +29,7 @@ from .similarity import Code, Index, Pair, Skeleton, cells_of, student_code
 
 REPORT_DIR = "report"
 INPUTS = ".inputs"  # digest of what the report was last written from
+FIGURES = ".figures"  # digest of what the figures were last drawn from, and their files
 COMPARED = ("graded", "timeout")  # statuses whose notebook was read and run
 
 
@@ -79,15 +80,35 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
                     f"{time.monotonic() - started:.1f} s; the skeleton's code and code that "
                     f"more than a fifth of the class shares are ignored, and so are names and "
                     f"layout. Pairs at {report_data.SIMILAR:.0%} or more need a person.")
-    from .plots import draw  # matplotlib: imported only when the report is drawn
-
     with Gradebook.open(out / DB_NAME, create=False) as book:  # read again, one at a time
         data = report_data.build(assignment.name, assignment.questions,
                                  _results(book, assignment.name), pairs, note, zone)
-    figures = draw(data, folder)
+    figures = _figures(data, folder)
     path = write_pages(data, folder, figures, codes, out / DB_NAME)
     atomic_write(stamp, inputs.hexdigest())
     return path
+
+
+def _figures(data: report_data.ReportData, folder: Path) -> dict[str, str]:
+    """The figures, drawn again only when what they plot changed (``.figures`` keeps the
+    digest of the scores, points per question and pass rates they were drawn from): a
+    re-run in which no score moved neither draws them nor imports matplotlib (1-2 s)."""
+    plotted = json.dumps([
+        data.questions, _report_code(),
+        sorted((r.score, sorted(r.questions.items())) for r in data.rows if r.status != "missing"),
+        sorted((i.question, i.name, i.passed, i.taken) for i in data.items)])
+    digest = hashlib.sha256(plotted.encode()).hexdigest()
+    stamp = folder / FIGURES
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
+        kept = json.loads(stamp.read_text(encoding="utf-8"))
+        files = {str(k): str(v) for k, v in kept["files"].items()}
+        if kept["digest"] == digest and all((folder / name).is_file() for name in files.values()):
+            return files
+    from .plots import draw  # matplotlib: imported only when a figure is drawn
+
+    files = draw(data, folder)
+    atomic_write(stamp, json.dumps({"digest": digest, "files": files}))
+    return files
 
 
 def _results(book: Gradebook, assignment: str) -> Iterator[SubmissionResult]:

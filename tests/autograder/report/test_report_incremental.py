@@ -7,9 +7,11 @@ import sqlite3
 
 import nbformat
 import pytest
-from report_site import OWN, RENAMED, build_site, notebook
+from report_site import OWN, RENAMED, build_site, notebook, result
+from report_site import tests_for as outcomes_for
 
 from autograder import report
+from autograder.gradebook.store import DB_NAME, Gradebook
 from autograder.report import fingerprint_store as fingerprints
 from autograder.report import plots, write_report
 
@@ -61,3 +63,30 @@ def test_stored_and_parallel_fingerprints_are_the_fresh_ones(tmp_path, monkeypat
     fresh = {sid: fingerprints.prints_of(skeleton, path) for sid, path, _ in notebooks}
     assert dict(fingerprints.fingerprints(skeleton, notebooks, tmp_path / "r", jobs)) == fresh
     assert dict(fingerprints.fingerprints(skeleton, notebooks, tmp_path / "r", jobs)) == fresh
+
+
+def test_the_figures_are_drawn_again_only_when_what_they_plot_changed(tmp_path, monkeypatch):
+    """A notebook changed without its score moving: the pages are written again, the
+    figures are not (nor is matplotlib imported); a score that moves redraws them."""
+    out, index = build_site(tmp_path)
+    source = tmp_path / "submissions"
+    drawn: list[str] = []
+    real = plots.draw
+
+    def counted(data, folder):
+        drawn.append(data.assignment)
+        return real(data, folder)
+
+    monkeypatch.setattr(plots, "draw", counted)
+    figures = sorted(p.name for p in index.parent.glob("*.svg"))
+    nbformat.write(notebook(OWN + "\n# a comment\n"), source / "honest.ipynb")
+    before = index.stat().st_mtime_ns
+    write_report("hw1", out, source)
+    assert drawn == [] and index.stat().st_mtime_ns != before
+    assert sorted(p.name for p in index.parent.glob("*.svg")) == figures
+    with Gradebook.open(out / DB_NAME) as book:
+        run = book.start_run("hw1", 1, "v1", "bubblewrap", ["test"])
+        book.add_result(run, result("honest", "graded", outcomes_for(False, "wrong")), "1" * 64)
+        book.finish_run(run)
+    write_report("hw1", out, source)
+    assert drawn == ["hw1"]
