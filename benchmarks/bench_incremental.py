@@ -10,6 +10,8 @@ Runs the TA's command, ``python -m autograder grade NAME SUBMISSIONS --out OUT``
 2. ``unchanged``: the same command again, ``--repeat`` times;
 3. ``one_changed``: one notebook edited (a comment cell appended: it is graded
    again, its fingerprints computed again), ``--repeat`` times, another each time;
+   ``one_rescored``: one notebook replaced by the untouched skeleton (its score moves,
+   so the report's figures are drawn again too), ``--repeat`` times;
 4. ``startup``: ``python -c "import autograder.cli"`` alone, ``--repeat`` times,
    the floor of any run.
 
@@ -76,14 +78,23 @@ def main(argv: list[str] | None = None) -> int:
             nbformat.write(notebook, path)
             changed.append(timed(grade))
         figures["one_changed"] = median(changed)
+        skeleton = (ROOT / "assignments" / args.assignment / f"{args.assignment}.ipynb").read_bytes()
+        rescored = []
+        for k in range(args.repeat):  # a resubmission that moves the score: the figures too
+            readable[(k * 7 + 3) % len(readable)].write_bytes(skeleton)
+            rescored.append(timed(grade))
+        figures["one_rescored"] = median(rescored)
         figures["startup"] = median([timed([python, "-c", "import autograder.cli"])
                                      for _ in range(args.repeat)])
     full = figures["full"]["median_s"]  # type: ignore[index]
     one = figures["one_changed"]["median_s"]  # type: ignore[index]
     figures["one_changed_over_full"] = round(one / full, 3)
-    for key in ("full", "unchanged", "one_changed", "startup"):
+    rescored = figures["one_rescored"]["median_s"]  # type: ignore[index]
+    figures["one_rescored_over_full"] = round(rescored / full, 3)
+    for key in ("full", "unchanged", "one_changed", "one_rescored", "startup"):
         print(f"{key:12} {figures[key]}")
-    print(f"one changed / full: {figures['one_changed_over_full']:.1%}")
+    print(f"one changed / full: {figures['one_changed_over_full']:.1%}; "
+          f"one rescored / full: {figures['one_rescored_over_full']:.1%}")
     results = ROOT / "benchmarks" / "results" / f"incremental-{args.assignment}.json"
     results.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"wrote {results}")

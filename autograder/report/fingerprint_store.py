@@ -20,11 +20,13 @@ import concurrent.futures as cf
 import contextlib
 import functools
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Self
 
@@ -92,11 +94,24 @@ class Prefill:
     COMMIT_EVERY = 200
 
     def __init__(self, skeleton: Skeleton, folder: Path) -> None:
-        self.compute = functools.partial(prints_of, skeleton)
+        self._compute = functools.partial(prints_of, skeleton)
         self._salt = setting(skeleton)
         self._folder = folder
         self._db: sqlite3.Connection | None = None
         self._waiting = 0
+        self._warming: threading.Thread | None = None
+
+    @property
+    def compute(self) -> Callable[[Path], object]:
+        """Asked when a pool starts (there is something to grade): while the grading
+        processes work and this one waits, the report's figures module (matplotlib, about
+        half a second) is imported in a thread, so a run that grades a few notebooks does
+        not wait for it after grading; ``__exit__`` waits for the thread."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=importlib.import_module,
+                                             args=(f"{__package__}.plots",), daemon=True)
+            self._warming.start()
+        return self._compute
 
     def __enter__(self) -> Self:
         self._folder.mkdir(parents=True, exist_ok=True)
@@ -105,6 +120,8 @@ class Prefill:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._warming is not None:
+            self._warming.join()
         if self._db is not None:
             self._db.commit()
             self._db.close()
