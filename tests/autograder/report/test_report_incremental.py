@@ -33,14 +33,7 @@ def test_unchanged_inputs_leave_the_report_and_a_change_refingerprints_one(tmp_p
     assert index.read_text() == first
     monkeypatch.undo()
 
-    computed: list[str] = []
-    real = fingerprints.prints_of
-
-    def counted(skeleton, path):
-        computed.append(path.stem)
-        return real(skeleton, path)
-
-    monkeypatch.setattr(fingerprints, "prints_of", counted)
+    computed = spy(monkeypatch, fingerprints, "prints_of", lambda skeleton, path: path.stem)
     nbformat.write(notebook(OWN + "\n# a comment\n"), source / "honest.ipynb")
     write_report("hw1", out, source)
     assert computed == ["honest"]
@@ -70,14 +63,7 @@ def test_the_figures_are_drawn_again_only_when_what_they_plot_changed(tmp_path, 
     figures are not (nor is matplotlib imported); a score that moves redraws them."""
     out, index = build_site(tmp_path)
     source = tmp_path / "submissions"
-    drawn: list[str] = []
-    real = plots.draw
-
-    def counted(data, folder):
-        drawn.append(data.assignment)
-        return real(data, folder)
-
-    monkeypatch.setattr(plots, "draw", counted)
+    drawn = spy(monkeypatch, plots, "draw", lambda data, folder: data.assignment)
     figures = sorted(p.name for p in index.parent.glob("*.svg"))
     nbformat.write(notebook(OWN + "\n# a comment\n"), source / "honest.ipynb")
     before = index.stat().st_mtime_ns
@@ -90,3 +76,17 @@ def test_the_figures_are_drawn_again_only_when_what_they_plot_changed(tmp_path, 
         book.finish_run(run)
     write_report("hw1", out, source)
     assert drawn == ["hw1"]
+
+
+def spy(monkeypatch, owner, name: str, label):
+    """Replace ``owner.name`` by itself, noting ``label(*args)`` of each call in the list
+    returned."""
+    calls = []
+    real = getattr(owner, name)
+
+    def counted(*args):
+        calls.append(label(*args))
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
