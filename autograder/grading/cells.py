@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
+
+from .replies import str_field
 
 
 @dataclass(slots=True)
@@ -58,7 +62,26 @@ def cell_report(outcomes: list[CellOutcome]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+REPORTED = ("ok", "error", "interrupted")  # what a worker may say of a cell it ran
+ROUTINE = re.compile(rf"cell \d+ was not run \({re.escape(DEMO)}\)"
+                     rf"|cells [\d, ]+ and \d+ were not run: {re.escape(DEMOS)}")
+
+
+def cell_outcome(index: int, reply: dict[str, Any]) -> CellOutcome:
+    """The outcome of a cell from the worker's reply: the student's process's claims, so a
+    status only the trusted side gives (``skipped``, ``killed``) or an unknown one is that
+    cell's error, never a demonstration skipped."""
+    status = str_field(reply.get("status"), 20)
+    notes = reply.get("notes")
+    notes = tuple(str_field(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
+    return CellOutcome(
+        index, status if status in REPORTED else "error", str_field(reply.get("ename"), 80),
+        str_field(reply.get("evalue"), 500), str_field(reply.get("output"), 4096),
+        tuple(n for n in notes if n), str_field(reply.get("stdout"), 4096))
+
+
 def routine(line: str) -> bool:
     """A line of ``cell_report`` that only says which unchanged demonstrations were not run:
-    in the student's feedback, but nothing for a TA to look at."""
-    return line.endswith((f"({DEMO})", f"were not run: {DEMOS}"))
+    in the student's feedback, but nothing for a TA to look at. The whole line must be one
+    the trusted side writes (a worker's note is ``cell N: ...``)."""
+    return ROUTINE.fullmatch(line) is not None

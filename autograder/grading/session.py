@@ -30,9 +30,9 @@ from ..sandbox.launch import Limits
 from ..sandbox.warm import worker_for
 from ..sandbox.worker_handle import Worker, WorkerGone, WorkerTimeout
 from ..toolkit.tensors import ModuleData, ModuleRun
-from .cells import DEMO, MAX_NOTES, CellOutcome
+from .cells import DEMO, CellOutcome, cell_outcome
 from .demos import DemoPlan, plan
-from .replies import MAX_CALLBACKS, Callbacks, str_field, value_of
+from .replies import MAX_CALLBACKS, Callbacks, value_of
 
 MAX_BATCH = 10_000  # calls in one call_each
 
@@ -126,13 +126,7 @@ class StudentSession:
         except WorkerGone as exc:
             status = "interrupted" if exc.timed_out else "killed"
             return CellOutcome(cell.index, status, evalue=exc.reason)
-        notes = reply.get("notes")
-        notes = tuple(str_field(n, 300) for n in notes[:MAX_NOTES]) if type(notes) is list else ()
-        return CellOutcome(
-            cell.index, str_field(reply.get("status"), 20) or "error",
-            str_field(reply.get("ename"), 80),
-            str_field(reply.get("evalue"), 500), str_field(reply.get("output"), 4096),
-            tuple(n for n in notes if n), str_field(reply.get("stdout"), 4096))
+        return cell_outcome(cell.index, reply)
 
     def _ensure_worker(self) -> bool:
         """A live worker, restarted (cells replayed) if the last one died; False if impossible."""

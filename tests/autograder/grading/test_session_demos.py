@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grading.cells import DEMO, cell_report
+from autograder.grading.cells import DEMO, cell_outcome, cell_report, routine
 from autograder.grading.demos import normalized
 from autograder.grading.session import StudentSession
 from autograder.intake.notebook import Cell
@@ -66,3 +66,14 @@ def test_several_skipped_demonstrations_are_one_line_of_feedback() -> None:
         line = ("cells 3 and 7 were not run: demonstrations you did not change; nothing graded "
                 "uses what they make")
         assert cell_report(student.start()) == (line,)
+
+
+
+@pytest.mark.parametrize("status", ["skipped", "killed", "weird"])
+def test_a_cell_cannot_claim_to_be_a_skipped_demonstration(status: str) -> None:
+    """Only the trusted side skips a cell (or sees it killed): a worker's reply saying
+    ``skipped`` with the demonstration's words (which the TA's report does not flag) is
+    that cell's error, not a skipped demonstration."""
+    outcome = cell_outcome(3, {"status": status, "evalue": DEMO})
+    assert outcome.status == "error"
+    assert not routine(cell_report([outcome])[0])
