@@ -9,6 +9,7 @@ Nothing in the site loads anything from the network or runs student text.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import tempfile
@@ -131,6 +132,7 @@ def fingerprints_while_grading(assignment_name: str, out: Path
     return Prefill(skeleton, out)
 
 
+@functools.cache  # asked twice per report (its inputs, its figures); read once per process
 def _report_code() -> str:
     """A digest of the report's code and templates (a new version rewrites the report)."""
     digest = hashlib.sha256()

@@ -117,6 +117,8 @@ def test_run_autograder_grades_the_correct_example_to_100(bundle, tmp_path):
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "tags", "visibility"} <= set(test)
     assert results["extra_data"]["source"] == "submission/hw1.ipynb"
+    # the demonstration cells, read from the bundle's copy of the student notebook
+    assert "were not run: demonstrations you did not change" in results["output"]
     assert "SANDBOX" not in json.dumps(results)  # diagnostics are the TA's (stdout)
 
 

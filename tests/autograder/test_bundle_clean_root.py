@@ -144,12 +144,19 @@ for path in glob.glob("/autograder/source/solutions/*/reference.py"):
 
 
 def submission(assignment: str, kind: str) -> nbformat.NotebookNode:
-    """``reference``: the reference solution; ``thief``: runs the bundle's own reference
-    if it can read it; ``idle``: a cell that defines nothing asked for."""
+    """``reference``: the reference solution, then the student notebook's demonstration
+    cells (skipped: the engine installed from the wheel reads them from the bundle);
+    ``thief``: runs the bundle's own reference if it can read it; ``idle``: a cell that
+    defines nothing asked for."""
     cells = [nbformat.v4.new_code_cell("answer = None")]
     if kind == "reference":
         reference = (PROJECT_ROOT / "solutions" / assignment / "reference.py").read_text()
         cells.append(nbformat.v4.new_code_cell(reference))
+        student = nbformat.read(PROJECT_ROOT / "assignments" / assignment / f"{assignment}.ipynb",
+                                as_version=4)
+        cells += [nbformat.v4.new_code_cell(c.source) for c in student.cells
+                  if c.cell_type == "code" and "demo" in c.metadata.get("tags", ())
+                  and "_this_notebook" not in c.source]
     elif kind == "thief":
         cells.append(nbformat.v4.new_code_cell(THIEF))
     return nbformat.v4.new_notebook(cells=cells)
@@ -190,6 +197,8 @@ def test_the_bundle_installs_and_grades_in_a_clean_debian_root(assignment, base_
         want = results["max_score"] if expected == "max" else expected
         assert results["extra_data"]["status"] == "graded", (kind, results["output"])
         assert results["score"] == want, (kind, results["output"])
+        if kind == "reference":
+            assert "were not run: demonstrations you did not change" in results["output"]
         # bubblewrap could not start: the TA reads so on stdout; the student reads nothing of it
         assert "SANDBOX WEAKENED" in run.stdout + run.stderr or "sandbox weakened" in run.stdout
         assert "bubblewrap" not in json.dumps(results).lower(), results["output"]
