@@ -8,14 +8,11 @@ each is one problem naming file, row and column, and nothing is written.
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
-from course.cli import main
+from grades_command import grades
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "course" / "examples"
@@ -29,12 +26,7 @@ def run(tmp_path: Path, *extra: str, policy: str = POLICY) -> tuple[int, Path]:
         shutil.copytree(EXAMPLES, term)
     (term / "policy.toml").write_text(policy)
     out = tmp_path / "final"
-    code = main(["grades", "--policy", str(term / "policy.toml"),
-                 "--roster", str(term / "roster.csv"),
-                 "--homework", str(term / "hw1_gradebook.csv"),
-                 "--scores", str(term / "scores.csv"), "--quizzes", str(term / "quizzes.csv"),
-                 "--attendance", str(term / "attendance.csv"), "--out", str(out), *extra],
-                console=Console(file=io.StringIO(), width=200))
+    code = grades(term, term / "policy.toml", out, *extra)
     return code, out
 
 

@@ -15,9 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
-from course.cli import main
+from grades_command import grades
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "course" / "examples"
@@ -42,12 +40,7 @@ def cells(path: Path, delimiter: str = ",", encoding: str = "utf-8-sig") -> list
 
 def run(term: Path, *extra: str) -> tuple[int, Path]:
     out = term.parent / "final"
-    code = main(["grades", "--policy", str(REPO / "course" / "cose474.toml"),
-                 "--roster", str(term / "roster.csv"),
-                 "--homework", str(term / "hw1_gradebook.csv"),
-                 "--scores", str(term / "scores.csv"), "--quizzes", str(term / "quizzes.csv"),
-                 "--attendance", str(term / "attendance.csv"), "--out", str(out), *extra],
-                console=Console(file=io.StringIO(), width=200))
+    code = grades(term, REPO / "course" / "cose474.toml", out, *extra)
     return code, out
 
 
