@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import subprocess
-import sys
-
 import pytest
 from hw1_styles import styles, write
+from styles_graded import grade_styles, gradebook_rows
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    source, out = tmp_path_factory.mktemp("styles"), tmp_path_factory.mktemp("out")
-    write(source)
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "hw1", str(source),
-                          "--out", str(out), "--seed", "474"],
-                         capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return out
+    return grade_styles(tmp_path_factory, "hw1", write, timeout=600)
 
 
 @pytest.mark.parametrize("style", sorted(styles()))
 def test_a_correct_solution_in_this_style_scores_full_marks(graded, style):
-    text = (graded / "gradebook.csv").read_text()
-    rows = {row["student_id"]: row for row in csv.DictReader(text.splitlines())}
+    rows = gradebook_rows(graded)
     assert (rows[style]["status"], rows[style]["score"]) == ("graded", "100")
 
 
