@@ -14,7 +14,7 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..gradebook import ledger
@@ -57,15 +57,19 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
             if result.status in COMPARED:
                 wanted.add(result.student_id)
     folder = out / REPORT_DIR
+    stamp, index_page = folder / INPUTS, folder / "index.html"
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as workdir:
         notebooks = []
         if submissions is not None:
             notebooks = [(sid, path, file_sha256(path)) for sid, path
                          in wanted_notebooks(submissions, Path(workdir), wanted)]
             inputs.update(json.dumps([(sid, sha) for sid, _, sha in notebooks]).encode())
-        stamp, index_page = folder / INPUTS, folder / "index.html"
         if index_page.is_file() and _read(stamp) == inputs.hexdigest():
             return index_page  # nothing it shows has changed
+        with Gradebook.open(out / DB_NAME, create=False) as book:  # read again, one at a time
+            data = report_data.build(assignment.name, assignment.questions,
+                                     _results(book, assignment.name), [], "", zone)
+        figures = _figures(data, folder)  # drawn meanwhile (forked) when they must be
         codes: dict[str, dict[str, Code]] = {}
         pairs: list[Pair] = []
         if submissions is None:
@@ -81,19 +85,18 @@ def write_report(assignment_name: str, out: Path, submissions: Path | None = Non
                     f"{time.monotonic() - started:.1f} s; the skeleton's code and code that "
                     f"more than a fifth of the class shares are ignored, and so are names and "
                     f"layout. Pairs at {report_data.SIMILAR:.0%} or more need a person.")
-    with Gradebook.open(out / DB_NAME, create=False) as book:  # read again, one at a time
-        data = report_data.build(assignment.name, assignment.questions,
-                                 _results(book, assignment.name), pairs, note, zone)
-    figures = _figures(data, folder)
-    path = write_pages(data, folder, figures, codes, out / DB_NAME)
+    data = report_data.with_similarity(data, pairs, note)
+    path = write_pages(data, folder, figures(), codes, out / DB_NAME)
     atomic_write(stamp, inputs.hexdigest())
     return path
 
 
-def _figures(data: report_data.ReportData, folder: Path) -> dict[str, str]:
-    """The figures, drawn again only when what they plot changed (``.figures`` keeps the
-    digest of the scores, points per question and pass rates they were drawn from): a
-    re-run in which no score moved neither draws them nor imports matplotlib (1-2 s)."""
+def _figures(data: report_data.ReportData, folder: Path) -> Callable[[], dict[str, str]]:
+    """The figures (a function that waits for them and returns {figure: file name}), drawn
+    again only when what they plot changed (``.figures`` keeps the digest of the scores,
+    points per question and pass rates they were drawn from): a re-run in which no score
+    moved neither draws them nor imports matplotlib (1-2 s). They are drawn in forked
+    processes (``plots.start``) while the caller compares the class's code."""
     plotted = json.dumps([
         data.questions, _report_code(),
         sorted((r.score, sorted(r.questions.items())) for r in data.rows if r.status != "missing"),
@@ -104,12 +107,18 @@ def _figures(data: report_data.ReportData, folder: Path) -> dict[str, str]:
         kept = json.loads(stamp.read_text(encoding="utf-8"))
         files = {str(k): str(v) for k, v in kept["files"].items()}
         if kept["digest"] == digest and all((folder / name).is_file() for name in files.values()):
-            return files
-    from .plots import draw  # matplotlib: imported only when a figure is drawn
+            return lambda: files
+    stamp.unlink(missing_ok=True)  # the figures on disk are being replaced
+    from .plots import start  # matplotlib: imported only when a figure is drawn
 
-    files = draw(data, folder)
-    atomic_write(stamp, json.dumps({"digest": digest, "files": files}))
-    return files
+    drawing = start(data, folder)
+
+    def drawn() -> dict[str, str]:
+        files = drawing()
+        atomic_write(stamp, json.dumps({"digest": digest, "files": files}))
+        return files
+
+    return drawn
 
 
 def _results(book: Gradebook, assignment: str) -> Iterator[SubmissionResult]:

@@ -9,6 +9,7 @@ field or in ``extra``); nothing here assumes they exist.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import statistics
 from collections import Counter, defaultdict
@@ -105,33 +106,51 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
 
     One pass over ``results`` (which may be a stream from the gradebook): of each
     result only its row, its test outcomes' counts and its reasons are kept.
+    ``pairs`` may come later: ``with_similarity``.
     """
-    similar: defaultdict[str, list[str]] = defaultdict(list)
-    for pair in (p for p in pairs if p.score >= SIMILAR):
-        for me, other in ((pair.a, pair.b), (pair.b, pair.a)):
-            similar[me].append(f"similar to {other} ({pair.score:.0%})")
     rows, attention, items = [], [], Items()
     for r in results:
         row = _row(r, zone)
-        row.flags += similar.get(r.student_id, [])
         rows.append(row)
         items.add(r)
         reasons = [NEEDS_A_PERSON[row.status]] if row.status in NEEDS_A_PERSON else []
         if row.status in NEEDS_A_PERSON and row.message:
             reasons.append(row.message)
-        reasons += similar.get(r.student_id, [])
         reasons += attention_reasons(r)  # late, comments, regrades
-        if reasons:
-            attention.append(Attention(row.student_id, reasons))
+        attention.append(Attention(row.student_id, reasons))
     rows.sort(key=lambda row: row.student_id)
-    attention.sort(key=lambda a: a.student_id)
     scores = [row.score for row in rows if row.status != "missing"]
     stats: dict[str, float] = {"n": len(scores)}
     if scores:
         stats.update(mean=statistics.fmean(scores), median=statistics.median(scores),
                      min=min(scores), max=max(scores))
-    return ReportData(assignment, dict(questions), rows, items.done(), attention,
-                      pairs, similarity_note, stats, zone)
+    data = ReportData(assignment, dict(questions), rows, items.done(), attention, [], "",
+                      stats, zone)
+    return with_similarity(data, pairs, similarity_note)
+
+
+def with_similarity(data: ReportData, pairs: list[Pair], note: str) -> ReportData:
+    """``data`` (from ``build`` with no pairs) with the similarity's pairs and note: a
+    pair at ``SIMILAR`` or more flags both students and is a reason to look at each
+    (after the reasons of a grading that failed, before lateness and the rest). The
+    figures need no pairs, so the report can start drawing them before comparing."""
+    similar: defaultdict[str, list[str]] = defaultdict(list)
+    for pair in (p for p in pairs if p.score >= SIMILAR):
+        for me, other in ((pair.a, pair.b), (pair.b, pair.a)):
+            similar[me].append(f"similar to {other} ({pair.score:.0%})")
+    rows, attention = [], []
+    reasons_of = {entry.student_id: entry.reasons for entry in data.attention}
+    for row in data.rows:
+        also = similar.get(row.student_id, [])
+        rows.append(dataclasses.replace(row, flags=[*row.flags, *also]) if also else row)
+        reasons = reasons_of.get(row.student_id, [])
+        failed = (row.status in NEEDS_A_PERSON) + bool(row.status in NEEDS_A_PERSON
+                                                       and row.message)
+        reasons = [*reasons[:failed], *also, *reasons[failed:]]
+        if reasons:
+            attention.append(Attention(row.student_id, reasons))
+    return dataclasses.replace(data, rows=rows, attention=attention, pairs=pairs,
+                               similarity_note=note)
 
 
 def _row(r: SubmissionResult, zone: tzinfo | None) -> StudentRow:

@@ -28,7 +28,7 @@ def test_unchanged_inputs_leave_the_report_and_a_change_refingerprints_one(tmp_p
     def broken(*args, **kwargs):
         raise AssertionError("the report was drawn again")
 
-    monkeypatch.setattr(plots, "draw", broken)
+    monkeypatch.setattr(plots, "start", broken)
     assert write_report("hw1", out, source) == index  # nothing changed: nothing redrawn
     assert index.read_text() == first
     monkeypatch.undo()
@@ -63,7 +63,7 @@ def test_the_figures_are_drawn_again_only_when_what_they_plot_changed(tmp_path, 
     figures are not (nor is matplotlib imported); a score that moves redraws them."""
     out, index = build_site(tmp_path)
     source = tmp_path / "submissions"
-    drawn = spy(monkeypatch, plots, "draw", lambda data, folder: data.assignment)
+    drawn = spy(monkeypatch, plots, "start", lambda data, folder: data.assignment)
     figures = sorted(p.name for p in index.parent.glob("*.svg"))
     nbformat.write(notebook(OWN + "\n# a comment\n"), source / "honest.ipynb")
     before = index.stat().st_mtime_ns
