@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..sandbox.launch import cache_dir
+
 ENGINE = Path(__file__).resolve().parents[1]
 PACKAGE = ENGINE.name
 ROOTS = ("grading.grade", "inside.worker")
@@ -62,10 +64,6 @@ def engine_files(grader: Path, engine: Path = ENGINE) -> list[tuple[str, bytes]]
     parts = _engine_files(grader, engine)
     _save(cache, stats, contents, parts)
     return parts
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "autograder"
 
 
 def _cache_path(grader: Path, engine: Path) -> Path:

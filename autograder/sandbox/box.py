@@ -49,6 +49,7 @@ from .channel import (
     wide_pipe,
 )
 from .confine import Cgroup, cgroup_name, seccomp_fd
+from .fonts import font_flags
 from .launch import (
     INSIDE_DIR,
     SANDBOX_HOME,
@@ -198,6 +199,7 @@ class Sandbox:
                    "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                    "--size", str(limits.scratch_bytes), "--perms", "0777", "--tmpfs", SANDBOX_HOME,
                    *bind_flags(), "--perms", "0755", "--dir", SANDBOX_LIB]
+        command += font_flags(worker_env()["MPLCONFIGDIR"])  # matplotlib's, built once here
         command += ["--ro-bind", str(INSIDE_DIR), SANDBOX_LIB]  # the engine's inside, as a folder
         for path in self.public_files:  # read-only, by name
             command += ["--ro-bind", str(path), f"{SANDBOX_HOME}/{path.name}"]

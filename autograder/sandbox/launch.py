@@ -35,6 +35,12 @@ UID_BASE = 61000
 MiB = 1024 * 1024
 
 
+def cache_dir() -> Path:
+    """The user's cache for what the engine computes once per machine (``$XDG_CACHE_HOME``
+    or ``~/.cache``, then ``autograder``): the grader versions' file lists, the fonts."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "autograder"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Resource limits for one submission, all enforced from outside the worker.
