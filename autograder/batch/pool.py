@@ -68,9 +68,10 @@ def run_pool(assignment: Assignment, work: list[tuple[Submission, str]], seed: i
     """
     if not work:
         return
+    early: Callable[[], None] | None = None
     if grade is None:  # imported here: a run with nothing to grade never loads the grader
-        from ..grading.grade import grade_submission
-        grade = grade_submission
+        from ..grading.grade import early_sandbox, grade_submission
+        grade, early = grade_submission, early_sandbox(assignment, limits)
     pending = list(work)
     tries = {submission.student_id: 0 for submission, _ in work}
     context = multiprocessing.get_context("forkserver")
@@ -78,7 +79,7 @@ def run_pool(assignment: Assignment, work: list[tuple[Submission, str]], seed: i
     while pending:
         workers = min(jobs, len(pending))
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                      initializer=_init_grading_process)
+                                      initializer=_init_grading_process, initargs=(early,))
         task = functools.partial(_grade_and, grade, compute, assignment, seed=seed,
                                  limits=limits)
         queue = iter(pending)
@@ -162,14 +163,18 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
             process.join(1.0)
 
 
-def _init_grading_process() -> None:
-    """In each grading process: Ctrl-C is the batch's to handle; SIGTERM exits cleanly.
+def _init_grading_process(early: Callable[[], None] | None = None) -> None:
+    """In each grading process: Ctrl-C is the batch's to handle; SIGTERM exits cleanly;
+    then ``early`` (``grading.grade.early_sandbox``: the sandbox starts while the first
+    task's imports run).
 
     A no-op handler, not SIG_IGN, so the sandbox worker (exec'd) still gets the
     default SIGINT it uses to interrupt a cell.
     """
     signal.signal(signal.SIGINT, _ignore_signal)
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    if early is not None:
+        early()
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:

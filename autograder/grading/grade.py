@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -24,6 +25,7 @@ from ..gradebook.results import SubmissionResult, TestOutcome
 from ..intake.notebook import Cell, InvalidNotebook, read_notebook
 from ..intake.submission import Submission
 from ..sandbox.launch import Limits
+from ..sandbox.warm import start_early
 from ..sandbox.worker_handle import WorkerGone
 from .catalog import Assignment, load_module
 from .cells import cell_report
@@ -31,6 +33,16 @@ from .grader_session import GraderSession, GraderSessionBroken
 from .prose import where, written_in_prose
 from .pytest_plugin import GradingPlugin
 from .session import StudentSession
+
+
+def early_sandbox(assignment: Assignment, limits: Limits | None = None) -> Callable[[], None]:
+    """What a grading process calls first (picklable; it imports only ``sandbox.warm``):
+    start the sandbox ``grade_submission`` will use, so its zygote boots while the
+    process imports the graders (``warm.start_early``). The same arguments as the
+    session's (``StudentSession._new_worker``), or the sandbox is not the one used."""
+    limits = limits or assignment.limits()
+    return functools.partial(start_early, list(assignment.public_files), limits, None,
+                             common_cells=assignment.skeleton_cells, preload=assignment.preload)
 
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,

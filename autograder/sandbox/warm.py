@@ -3,6 +3,8 @@
 ``worker_for`` returns a fresh worker from the process's sandbox for the given
 files and limits, starting (or restarting) the sandbox when needed; the sandboxes
 are closed when the process exits, whether it is a plain process or a pool worker.
+``start_early`` starts that sandbox before it is asked for (a grading process's
+first thing, while it imports the graders).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import atexit
 import functools
 import multiprocessing.util
 import os
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,8 @@ from .launch import Limits
 from .worker_handle import Worker, WorkerGone
 
 _SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
+_EARLY: dict[tuple[Any, ...], Future[Sandbox]] = {}  # being started by ``start_early``
+_FOREVER = threading.Event()  # never set
 
 
 def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None, *,
@@ -28,13 +34,12 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
     ``common_cells``: trusted text most submissions repeat (see ``transform_cache``);
     ``preload``: the libraries its zygote imports and warms (one sandbox per set)."""
     key = (tuple(public_files), limits, uid, real_otter, common_cells, preload)
+    _take_early(key)
     sandbox = _SANDBOXES.get(key)
     if sandbox is None or not sandbox.alive:
         if sandbox is not None:
             sandbox.close()
-        for other in _SANDBOXES.values():  # one warm sandbox per grading process
-            other.close()
-        _SANDBOXES.clear()
+        close_sandboxes()  # one warm sandbox per grading process
         _close_at_exit(os.getpid())
         sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
                                             common_cells=common_cells, preload=preload)
@@ -47,7 +52,55 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
         return sandbox.spawn()
 
 
+def start_early(public_files: list[Path], limits: Limits, uid: int | None = None, *,
+                real_otter: bool = False, common_cells: tuple[str, ...] = (),
+                preload: tuple[str, ...] = ()) -> None:
+    """Start, in a thread, the sandbox ``worker_for`` will want with these arguments, and
+    return at once: a grading process calls this first, so the zygote boots (most of a
+    second) while the process imports the graders. ``worker_for`` waits for it; a
+    sandbox that failed to start is started again there (and fails there, if it must).
+    The thread then waits for the process's end: the kernel kills the sandbox when the
+    *thread* that started it ends (PR_SET_PDEATHSIG, bubblewrap's ``--die-with-parent``)."""
+    key = (tuple(public_files), limits, uid, real_otter, common_cells, preload)
+    if key in _SANDBOXES or key in _EARLY:
+        return
+    _close_at_exit(os.getpid())
+    future: Future[Sandbox] = Future()
+
+    def start() -> None:
+        try:
+            future.set_result(Sandbox(public_files, limits, uid, real_otter=real_otter,
+                                      common_cells=common_cells, preload=preload))
+        except BaseException as exc:  # noqa: BLE001 - handed to worker_for
+            future.set_exception(exc)
+            return
+        _FOREVER.wait()  # bwrap's --die-with-parent is tied to the thread that started it
+
+    _EARLY[key] = future
+    threading.Thread(target=start, name="autograder-early-sandbox", daemon=True).start()
+
+
+def _take_early(key: tuple[Any, ...]) -> None:
+    """Wait for the sandboxes started early: the one for ``key`` becomes the warm one,
+    any other is closed."""
+    early = dict(_EARLY)
+    _EARLY.clear()
+    for early_key, future in early.items():
+        try:
+            sandbox = future.result()
+        except Exception:  # noqa: BLE001, S112 - worker_for starts it again, and says why
+            continue
+        if early_key == key and key not in _SANDBOXES:
+            for other in _SANDBOXES.values():
+                other.close()
+            _SANDBOXES.clear()
+            _SANDBOXES[key] = sandbox
+        else:
+            sandbox.close()
+
+
 def close_sandboxes() -> None:
+    _take_early(())
     for sandbox in _SANDBOXES.values():
         sandbox.close()
     _SANDBOXES.clear()
