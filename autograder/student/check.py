@@ -216,7 +216,8 @@ def check_notebook(path: Path, assignment_name: str | None = None,
             outcomes.append(CellOutcome(cell.index, status, *error,
                                         notes=tuple(kernel_shell.take_notes())))
         for question in tests.questions:
-            passed, output = _run_test(test_file, tests.notebook, question, shell.user_ns)
+            passed, output = _run_test(test_file, tests.notebook, question, shell.user_ns,
+                                       cell_seconds)
             results.append(QuestionCheck(question, passed, output))
     return CheckReport(path, tests.assignment, tuple(results), cell_report(outcomes),
                        tuple(warnings))
@@ -240,19 +241,19 @@ def _run(shell: Any, source: str, seconds: float) -> tuple[str, tuple[str, str],
     return "ok", ("", ""), sink.getvalue()
 
 
-def _run_test(test_file: Any, notebook: Path, question: str,
-              env: dict[str, Any]) -> tuple[bool, str]:
+def _run_test(test_file: Any, notebook: Path, question: str, env: dict[str, Any],
+              seconds: float) -> tuple[bool, str]:
     """One public test by otter-grader, as ``grader.check(question)`` runs it in Jupyter."""
     create_test_file, config = test_file
     sink = io.StringIO()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
-                _alarm(CELL_SECONDS):
+                _alarm(seconds):
             test = create_test_file(str(notebook), config(notebook), test_name=question)
             test.run(env)
         return bool(test.passed_all), str(test).strip()
     except KeyboardInterrupt:
-        return False, f"the check of {question} did not finish in {CELL_SECONDS:g} s"
+        return False, f"the check of {question} did not finish in {seconds:g} s"
     except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
         return False, f"the check of {question} could not run: {type(exc).__name__}: {exc}"
 
@@ -352,9 +353,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default=None,
                         help="the assignment (default: the one recorded in the notebook, or "
                              "recognised by its functions)")
+    parser.add_argument("--cell-timeout", type=_seconds, default=CELL_SECONDS, metavar="SECONDS",
+                        help=f"interrupt a cell, or a check, that runs longer (default "
+                             f"{CELL_SECONDS:g}; the TA's grading has its own limits)")
     parser.add_argument("--no-warm", action="store_true",
                         help="run in this process only: neither use nor start the check server "
                              "that answers later checks quickly (also AUTOGRADER_CHECK_WARM=0)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= TOTAL_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds, above 0 and at most "
+                                         f"{TOTAL_SECONDS:g}")
+    return value
 
 
 def main(argv: Sequence[str]) -> int:
@@ -370,7 +385,7 @@ def main(argv: Sequence[str]) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)  # --no-warm: already honoured by check_warm.attempt
     try:
-        report = check_notebook(args.notebook, args.assignment)
+        report = check_notebook(args.notebook, args.assignment, args.cell_timeout)
     except (AutograderError, ValueError) as exc:
         print(f"autograder: error: {exc}")
         return 2

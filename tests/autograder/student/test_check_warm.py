@@ -142,9 +142,9 @@ def test_a_hanging_notebook_still_times_out_when_warm(folder, tmp_path):
     nbformat.write(notebook, tmp_path / "hangs.ipynb")
     check(folder, EXAMPLES / "2023001.ipynb", cwd=tmp_path)  # starts the server
     server_up(folder)
-    warm = check(folder, "hangs.ipynb", cwd=tmp_path)
+    warm = check(folder, "hangs.ipynb", "--cell-timeout", "5", cwd=tmp_path)
     assert was_warm(warm)
-    cold = check(folder, "hangs.ipynb", "--no-warm", cwd=tmp_path)
+    cold = check(folder, "hangs.ipynb", "--cell-timeout", "5", "--no-warm", cwd=tmp_path)
     assert (warm.stdout, warm.returncode) == (cold.stdout, cold.returncode)
     assert warm.returncode == 0, warm.stdout + warm.stderr  # the other cells ran
     assert "cell 1" in warm.stdout and "interrupt" in warm.stdout.lower(), warm.stdout
@@ -195,7 +195,8 @@ def _children(pid: int) -> list[int]:
 def test_a_running_check_does_not_keep_the_next_server_out(folder, tmp_path):
     """A stale server's checks still running never hold its lock: the new server starts."""
     notebook = nbformat.read(EXAMPLES / "2023001.ipynb", as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(  # hangs without spending CPU
+        "import time\nwhile True:\n    time.sleep(0.05)"))
     nbformat.write(notebook, tmp_path / "hangs.ipynb")
     shutil.copy(EXAMPLES / "2023001.ipynb", tmp_path / "good.ipynb")
     check(folder, "good.ipynb", cwd=tmp_path)
