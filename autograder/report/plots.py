@@ -26,8 +26,10 @@ from .data import ReportData
 STYLE = {"svg.hashsalt": "autograder-report", "svg.fonttype": "path", "font.size": 9}
 
 
-def _save(figure: Figure, path: Path) -> str:
-    figure.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+def _save(figure: Figure, path: Path, *, tight: bool = True) -> str:
+    """``tight``: crop to what is drawn (one more layout pass; needless after tight_layout)."""
+    figure.savefig(path, format="svg", metadata={"Date": None},
+                   bbox_inches="tight" if tight else None)
     plt.close(figure)
     return path.name
 
@@ -125,7 +127,7 @@ def _questions(data: ReportData, path: Path) -> str:
         axes.set_visible(False)
     figure.suptitle("Points per question")
     figure.tight_layout()
-    return _save(figure, path)
+    return _save(figure, path, tight=False)
 
 
 def _items(data: ReportData, path: Path) -> str:
