@@ -1172,6 +1172,21 @@ def _escaped(processes: list[dict]) -> list[dict]:
             if (p["uid"] >= UID_BASE or p["argv"] == ["sleep", "1000"]) and not under_bwrap(p)]
 
 
+def lineage(found: list[dict], snapshot: list[dict]) -> str:
+    """Each process of ``found`` with its ancestors in ``snapshot`` (uid, argv): what a failed
+    assertion about leftover processes must show to be understood."""
+    processes = {p["pid"]: p for p in snapshot}
+    lines = []
+    for proc in found:
+        chain, pid = [], proc["pid"]
+        while pid in processes and len(chain) < 12:
+            p = processes[pid]
+            chain.append(f"{p['pid']} uid={p['uid']} {' '.join(map(str, p.get('argv', [])))[:120]}")
+            pid = p["ppid"]
+        lines.append(" <- ".join(chain) or f"{proc} (gone)")
+    return "\n".join(lines)
+
+
 def _descendants(processes: list[dict], root: int) -> list[dict]:
     children: dict[int, list[dict]] = {}
     for proc in processes:
@@ -1206,6 +1221,7 @@ class Batch:
     out: Path
     escaped: list[dict] = field(default_factory=list)
     leftovers: list[dict] = field(default_factory=list)
+    lineage: str = ""  # of the leftovers, for the failure message
     venv_before: dict = field(default_factory=dict)
     venv_after: dict = field(default_factory=dict)
     subs_before: dict = field(default_factory=dict)
@@ -1286,6 +1302,7 @@ def _grade_batch(mode: str, root: Path, cluster: str | None = None) -> Batch:
             if not batch.escaped:
                 break
         batch.leftovers = [p for p in _descendants(processes, os.getpid()) if p["uid"] >= UID_BASE]
+        batch.lineage = lineage(batch.leftovers, processes)
         batch.venv_after = _venv_snapshot()
         batch.subs_after = _tree_digest(subs)
         for server, label in ((listener, "tcp 127.0.0.1"), (unix_listener, "abstract unix socket")):
@@ -1432,7 +1449,7 @@ def test_no_secret_reaches_any_output(bwrap_batch: Batch) -> None:
 def test_no_process_survives(bwrap_batch: Batch) -> None:
     """No sandbox process (uid >= 61000) and no `sleep 1000` outlives grading."""
     assert bwrap_batch.escaped == []
-    assert bwrap_batch.leftovers == []
+    assert bwrap_batch.leftovers == [], bwrap_batch.lineage
 
 
 def test_venv_and_submissions_unchanged(bwrap_batch: Batch) -> None:

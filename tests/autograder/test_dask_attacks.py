@@ -99,7 +99,8 @@ def test_attack_on_dask_as_in_the_pool(pair: Pair, attack: suite.Attack) -> None
 def test_sandbox_holds_on_dask_workers(pair: Pair) -> None:
     """What the suite checks on the host after the pool's batch holds after the Dask batch."""
     batch = pair.dask
-    assert batch.escaped == [] and batch.leftovers == []
+    assert batch.escaped == [], batch.escaped
+    assert batch.leftovers == [], batch.lineage
     assert batch.venv_after == batch.venv_before
     assert batch.subs_after == batch.subs_before
     assert batch.listener_hits == []
