@@ -6,12 +6,13 @@
 Runs the TA's command, ``python -m autograder grade NAME SUBMISSIONS --out OUT``
 (grading, exports and the report with its similarity), as a subprocess:
 
-1. ``full``: a fresh OUT folder (every notebook graded);
+1. ``full``: a fresh OUT folder (every notebook graded), ``--full-repeat`` times;
 2. ``unchanged``: the same command again, ``--repeat`` times;
 3. ``one_changed``: one notebook edited (a comment cell appended: it is graded
    again, its fingerprints computed again), ``--repeat`` times, another each time;
-   ``one_rescored``: one notebook replaced by the untouched skeleton (its score moves,
-   so the report's figures are drawn again too), ``--repeat`` times;
+   ``one_rescored``: one filled notebook replaced by the untouched skeleton (its score
+   moves, so the report's figures are drawn again too), ``--repeat`` times, another each
+   time;
 4. ``startup``: ``python -c "import autograder.cli"`` alone, ``--repeat`` times,
    the floor of any run.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", nargs="?", default="hw1")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--full-repeat", type=int, default=1, help="full runs (fresh OUT each)")
     parser.add_argument("--seed", type=int, default=474)
     args = parser.parse_args(argv)
     python = sys.executable
@@ -67,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         figures["kinds"] = dict(make_class(args.assignment, args.n, subs, args.seed))
         grade = [python, "-m", "autograder", "grade", args.assignment, str(subs),
                  "--out", str(out), "--seed", str(args.seed), "--quiet"]
-        figures["full"] = median([timed(grade)])
+        fulls = []
+        for _ in range(args.full_repeat):  # each from a fresh OUT folder
+            shutil.rmtree(out, ignore_errors=True)
+            fulls.append(timed(grade))
+        figures["full"] = median(fulls)
         figures["unchanged"] = median([timed(grade) for _ in range(args.repeat)])
         readable = [p for p in sorted(subs.glob("*.ipynb")) if _readable(p)]
         changed = []
@@ -79,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             changed.append(timed(grade))
         figures["one_changed"] = median(changed)
         skeleton = (ROOT / "assignments" / args.assignment / f"{args.assignment}.ipynb").read_bytes()
+        filled = [p for p in readable if p.read_bytes() != skeleton]  # each one a change
         rescored = []
         for k in range(args.repeat):  # a resubmission that moves the score: the figures too
-            readable[(k * 7 + 3) % len(readable)].write_bytes(skeleton)
+            filled[(k * 7 + 3) % len(filled)].write_bytes(skeleton)
             rescored.append(timed(grade))
         figures["one_rescored"] = median(rescored)
         figures["startup"] = median([timed([python, "-c", "import autograder.cli"])
