@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import matplotlib
@@ -55,16 +56,22 @@ def start(data: ReportData, folder: Path) -> Callable[[], dict[str, str]]:
         files = _draw(data, folder, wanted)
         return lambda: files
     context = multiprocessing.get_context("fork")
-    children = [(context.Process(target=_draw, args=(data, folder, group), daemon=True), group)
-                for group in groups]
-    for child, _ in children:
-        child.start()
+    children: list[tuple[BaseProcess | None, list[str]]] = []
+    for group in groups:
+        process = context.Process(target=_draw, args=(data, folder, group), daemon=True)
+        started: BaseProcess | None = process
+        try:  # (Python 3.12+ may warn about forking with threads; a warning-as-error too)
+            process.start()
+        except Exception:  # noqa: BLE001 - then these are drawn here, in ``wait``
+            started = None
+        children.append((started, group))
 
     def wait() -> dict[str, str]:
         for child, group in children:
-            child.join()
-            if child.exitcode != 0 or not all((folder / FILES[name]).is_file()
-                                              for name in group):
+            if child is not None:
+                child.join()
+            if child is None or child.exitcode != 0 or not all(
+                    (folder / FILES[name]).is_file() for name in group):
                 _draw(data, folder, group)
         return {name: FILES[name] for name in wanted}
 

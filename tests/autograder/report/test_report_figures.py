@@ -74,3 +74,26 @@ def test_with_one_cpu_or_another_thread_nothing_is_forked(tmp_path, data, monkey
 ])
 def test_the_figures_are_split_by_cost_over_the_cpus(cpus, groups):
     assert plots._groups(["overall", "questions", "tests"], cpus) == groups
+
+
+def test_a_fork_refused_is_drawn_here(tmp_path, data, monkeypatch):
+    """Python 3.12+ warns about forking a process with threads (an error under
+    ``-W error``): those figures are drawn in the process instead."""
+    real = plots.multiprocessing.get_context
+
+    class Refusing:
+        def Process(self, *args, **kwargs):  # multiprocessing's name
+            process = real("fork").Process(*args, **kwargs)
+
+            def start():
+                raise DeprecationWarning("this process is multi-threaded, use of fork()...")
+
+            process.start = start
+            return process
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(plots.multiprocessing, "get_context", lambda method: Refusing())
+    files = plots.start(data, tmp_path / "refused")()
+    plots.draw(data, tmp_path / "here")
+    assert len(files) == 3
+    assert files_of(tmp_path / "refused") == files_of(tmp_path / "here")
