@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SEED ?= 474
 
-.PHONY: demo test install clean
+.PHONY: demo test test-slow install clean
 
 install: $(STAMP)
 
@@ -39,14 +39,20 @@ demo: $(STAMP)
 	@echo "TA report (open in a browser): $(CURDIR)/grading/hw1/report/index.html"
 
 # The suite in TEST_JOBS parallel workers (pytest-xdist, a file per worker at a time, the
-# longest files first: tests/conftest.py), then the few `serial` tests alone. Every test runs.
+# longest files first: tests/conftest.py), then the few `serial` tests alone. `make test`
+# leaves out the `slow` files (whole end-to-end runs: tests/conftest.py SLOW), which
+# `make test-slow` runs; CI runs both, so every test runs.
 TEST_JOBS ?= 4
+PYTEST := $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
 test: $(STAMP)
 	$(PY) -m ruff check autograder course solutions tests benchmarks
 	$(PY) -m mypy
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile -m "not serial"
-	$(PY) -m pytest -m serial
+	$(PYTEST) -m "not serial and not slow"
+	$(PY) -m pytest -m "serial and not slow"
+
+test-slow: $(STAMP)
+	$(PYTEST) -m "slow and not serial"
 
 clean:
 	rm -rf $(VENV) grading final
