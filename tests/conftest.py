@@ -5,7 +5,7 @@ time: ``--dist loadfile``, so a file's module fixtures are built once). The
 longest files (``LONGEST``) are sent first, so no worker starts one near the end
 while the others sit idle.
 
-``SLOW`` files are marked ``slow``: whole end-to-end runs whose parts the rest of
+``SLOW`` files (and a few tests marked in place) are marked ``slow``: whole end-to-end runs whose parts the rest of
 the suite also tests in smaller form (the Dask attack batch, where the local pool's
 runs every attack in ``make test``; HW2's and HW3's example batches, which
 ``make demo`` also grades; the notebooks in real Jupyter kernels). ``make test``

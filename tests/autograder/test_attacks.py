@@ -1288,6 +1288,9 @@ def _grade_batch(mode: str, root: Path, cluster: str | None = None) -> Batch:
             write_notebook(subs / f"{attack.sid}.ipynb", cells)
         batch = Batch(mode, {}, subs, out, venv_before=_venv_snapshot(),
                       subs_before=_tree_digest(subs))
+        # this test process's own sandboxes, from earlier tests in it (a Dask cluster's):
+        # not the batch's leftovers
+        earlier = {p["pid"] for p in _descendants(_processes(), os.getpid())}
         started = time.monotonic()
         warning, batch.results = run_batch(subs, out, no_bwrap=mode == "nobwrap", cluster=cluster)
         batch.seconds = time.monotonic() - started
@@ -1301,7 +1304,8 @@ def _grade_batch(mode: str, root: Path, cluster: str | None = None) -> Batch:
             batch.escaped = _escaped(processes)
             if not batch.escaped:
                 break
-        batch.leftovers = [p for p in _descendants(processes, os.getpid()) if p["uid"] >= UID_BASE]
+        batch.leftovers = [p for p in _descendants(processes, os.getpid())
+                           if p["uid"] >= UID_BASE and p["pid"] not in earlier]
         batch.lineage = lineage(batch.leftovers, processes)
         batch.venv_after = _venv_snapshot()
         batch.subs_after = _tree_digest(subs)

@@ -42,6 +42,7 @@ def summary(results) -> dict[str, tuple]:
             for r in results}
 
 
+@pytest.mark.slow  # a whole batch twice, on a local cluster and in the pool
 def test_local_cluster_grades_the_examples_as_the_pool_does(tmp_path: Path) -> None:
     pool = grade_all("hw1", EXAMPLES, tmp_path / "pool", jobs=2, seed=5, limits=LIMITS,
                      argv=["test"])
@@ -58,6 +59,7 @@ def test_local_cluster_grades_the_examples_as_the_pool_does(tmp_path: Path) -> N
     assert summary(again.results) == summary(dask.results)
 
 
+@pytest.mark.slow  # a local cluster, a worker killed, a batch retried
 def test_a_worker_killed_mid_run_costs_a_retry_not_a_result(tmp_path: Path) -> None:
     """SIGKILL a Dask worker while a notebook of its submission runs in its sandbox: the
     scheduler counts the lost task and runs it again, every submission gets one complete
