@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from ..gradebook.results import SubmissionResult, TestOutcome
 from ..intake.notebook import Cell, InvalidNotebook, read_notebook
@@ -35,14 +36,19 @@ from .pytest_plugin import GradingPlugin
 from .session import StudentSession
 
 
+def _sandbox(assignment: Assignment, limits: Limits, uid: int | None) -> dict[str, Any]:
+    """What the sandbox of ``assignment``'s sessions is made of: the arguments of
+    ``StudentSession`` that ``warm.worker_for`` gets, given to ``start_early`` too."""
+    return {"public_files": list(assignment.public_files), "limits": limits, "uid": uid,
+            "common_cells": assignment.skeleton_cells, "preload": assignment.preload}
+
+
 def early_sandbox(assignment: Assignment, limits: Limits | None = None) -> Callable[[], None]:
     """What a grading process calls first (picklable; it imports only ``sandbox.warm``):
     start the sandbox ``grade_submission`` will use, so its zygote boots while the
-    process imports the graders (``warm.start_early``). The same arguments as the
-    session's (``StudentSession._new_worker``), or the sandbox is not the one used."""
-    limits = limits or assignment.limits()
-    return functools.partial(start_early, list(assignment.public_files), limits, None,
-                             common_cells=assignment.skeleton_cells, preload=assignment.preload)
+    process imports the graders (``warm.start_early``)."""
+    return functools.partial(start_early, **_sandbox(assignment, limits or assignment.limits(),
+                                                     None))
 
 
 def grade_submission(assignment: Assignment, submission: Submission, *, seed: int,
@@ -63,9 +69,8 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     except InvalidNotebook as exc:
         return result(status="invalid", message=str(exc), notes=submission.notes)
     notes = [*submission.notes, *notebook.warnings]
-    session = StudentSession(notebook.cells, assignment.public_files, limits, uid=uid,
-                             budgets=assignment.budgets, common_cells=assignment.skeleton_cells,
-                             preload=assignment.preload, demo_cells=assignment.demo_cells)
+    session = StudentSession(notebook.cells, **_sandbox(assignment, limits, uid),
+                             budgets=assignment.budgets, demo_cells=assignment.demo_cells)
     try:
         try:
             cell_outcomes = session.start()

@@ -16,14 +16,31 @@ import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from .box import Sandbox
 from .launch import Limits
 from .worker_handle import Worker, WorkerGone
 
-_SANDBOXES: dict[tuple[Any, ...], Sandbox] = {}
-_EARLY: dict[tuple[Any, ...], Future[Sandbox]] = {}  # being started by ``start_early``
+
+class _Key(NamedTuple):
+    """What a warm sandbox is for: ``worker_for``'s and ``start_early``'s arguments."""
+
+    public_files: tuple[Path, ...]
+    limits: Limits
+    uid: int | None
+    real_otter: bool
+    common_cells: tuple[str, ...]
+    preload: tuple[str, ...]
+
+    def start(self) -> Sandbox:
+        return Sandbox(list(self.public_files), self.limits, self.uid,
+                       real_otter=self.real_otter, common_cells=self.common_cells,
+                       preload=self.preload)
+
+
+_SANDBOXES: dict[_Key, Sandbox] = {}
+_EARLY: dict[_Key, Future[Sandbox]] = {}  # being started by ``start_early``
 _FOREVER = threading.Event()  # never set
 
 
@@ -33,7 +50,7 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
     """A fresh worker from this process's warm sandbox for these files and limits;
     ``common_cells``: trusted text most submissions repeat (see ``transform_cache``);
     ``preload``: the libraries its zygote imports and warms (one sandbox per set)."""
-    key = (tuple(public_files), limits, uid, real_otter, common_cells, preload)
+    key = _Key(tuple(public_files), limits, uid, real_otter, common_cells, preload)
     _take_early(key)
     sandbox = _SANDBOXES.get(key)
     if sandbox is None or not sandbox.alive:
@@ -41,14 +58,12 @@ def worker_for(public_files: list[Path], limits: Limits, uid: int | None = None,
             sandbox.close()
         close_sandboxes()  # one warm sandbox per grading process
         _close_at_exit(os.getpid())
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
-                                            common_cells=common_cells, preload=preload)
+        sandbox = _SANDBOXES[key] = key.start()
     try:
         return sandbox.spawn()
     except WorkerGone:
         _SANDBOXES.pop(key, None)
-        sandbox = _SANDBOXES[key] = Sandbox(public_files, limits, uid, real_otter=real_otter,
-                                            common_cells=common_cells, preload=preload)
+        sandbox = _SANDBOXES[key] = key.start()
         return sandbox.spawn()
 
 
@@ -61,7 +76,7 @@ def start_early(public_files: list[Path], limits: Limits, uid: int | None = None
     sandbox that failed to start is started again there (and fails there, if it must).
     The thread then waits for the process's end: the kernel kills the sandbox when the
     *thread* that started it ends (PR_SET_PDEATHSIG, bubblewrap's ``--die-with-parent``)."""
-    key = (tuple(public_files), limits, uid, real_otter, common_cells, preload)
+    key = _Key(tuple(public_files), limits, uid, real_otter, common_cells, preload)
     if key in _SANDBOXES or key in _EARLY:
         return
     _close_at_exit(os.getpid())
@@ -69,8 +84,7 @@ def start_early(public_files: list[Path], limits: Limits, uid: int | None = None
 
     def start() -> None:
         try:
-            future.set_result(Sandbox(public_files, limits, uid, real_otter=real_otter,
-                                      common_cells=common_cells, preload=preload))
+            future.set_result(key.start())
         except BaseException as exc:  # noqa: BLE001 - handed to worker_for
             future.set_exception(exc)
             return
@@ -80,7 +94,7 @@ def start_early(public_files: list[Path], limits: Limits, uid: int | None = None
     threading.Thread(target=start, name="autograder-early-sandbox", daemon=True).start()
 
 
-def _take_early(key: tuple[Any, ...]) -> None:
+def _take_early(key: _Key | None) -> None:
     """Wait for the sandboxes started early: the one for ``key`` becomes the warm one,
     any other is closed."""
     early = dict(_EARLY)
@@ -100,7 +114,7 @@ def _take_early(key: tuple[Any, ...]) -> None:
 
 
 def close_sandboxes() -> None:
-    _take_early(())
+    _take_early(None)
     for sandbox in _SANDBOXES.values():
         sandbox.close()
     _SANDBOXES.clear()
