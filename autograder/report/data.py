@@ -113,11 +113,7 @@ def build(assignment: str, questions: dict[str, float], results: Iterable[Submis
         row = _row(r, zone)
         rows.append(row)
         items.add(r)
-        reasons = [NEEDS_A_PERSON[row.status]] if row.status in NEEDS_A_PERSON else []
-        if row.status in NEEDS_A_PERSON and row.message:
-            reasons.append(row.message)
-        reasons += attention_reasons(r)  # late, comments, regrades
-        attention.append(Attention(row.student_id, reasons))
+        attention.append(Attention(row.student_id, [*_failed(row), *attention_reasons(r)]))
     rows.sort(key=lambda row: row.student_id)
     scores = [row.score for row in rows if row.status != "missing"]
     stats: dict[str, float] = {"n": len(scores)}
@@ -144,13 +140,19 @@ def with_similarity(data: ReportData, pairs: list[Pair], note: str) -> ReportDat
         also = similar.get(row.student_id, [])
         rows.append(dataclasses.replace(row, flags=[*row.flags, *also]) if also else row)
         reasons = reasons_of.get(row.student_id, [])
-        failed = (row.status in NEEDS_A_PERSON) + bool(row.status in NEEDS_A_PERSON
-                                                       and row.message)
+        failed = len(_failed(row))  # they come first; lateness, comments, regrades after
         reasons = [*reasons[:failed], *also, *reasons[failed:]]
         if reasons:
             attention.append(Attention(row.student_id, reasons))
     return dataclasses.replace(data, rows=rows, attention=attention, pairs=pairs,
                                similarity_note=note)
+
+
+def _failed(row: StudentRow) -> list[str]:
+    """The reasons a grading that did not end in a grade gives: its status's, its message."""
+    if row.status not in NEEDS_A_PERSON:
+        return []
+    return [NEEDS_A_PERSON[row.status], *([row.message] if row.message else [])]
 
 
 def _row(r: SubmissionResult, zone: tzinfo | None) -> StudentRow:
