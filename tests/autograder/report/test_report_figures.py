@@ -26,9 +26,20 @@ def files_of(folder):
 
 
 def test_forked_drawing_writes_what_drawing_here_writes(tmp_path, data, monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})  # a group per figure
     here = plots.draw(data, tmp_path / "here")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})  # a group per figure
+    real, log = plots._draw, tmp_path / "drawn-by"
+
+    def noted(*args):
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {args[2]}\n")
+        return real(*args)
+
+    monkeypatch.setattr(plots, "_draw", noted)
     forked = plots.start(data, tmp_path / "forked")()
+    drawn = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    assert len(drawn) == 3 and len({pid for pid, _ in drawn}) == 3
+    assert str(os.getpid()) not in {pid for pid, _ in drawn}  # all in children
     assert forked == here == {"overall": "scores.svg", "questions": "questions.svg",
                               "tests": "tests.svg"}
     assert files_of(tmp_path / "forked") == files_of(tmp_path / "here")

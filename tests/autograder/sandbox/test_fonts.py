@@ -62,3 +62,11 @@ def test_no_matplotlib_no_list(monkeypatch):
 
     monkeypatch.setattr(fonts.importlib.metadata, "version", missing)
     assert fonts.font_list() is None
+
+
+def test_an_unwritable_cache_lends_no_list(tmp_path, monkeypatch):
+    """A cache that cannot be written costs only the time: the zygote builds its own."""
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    assert fonts.font_list() is None
+    assert fonts.font_flags("/tmp/matplotlib") == []
