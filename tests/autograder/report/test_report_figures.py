@@ -28,6 +28,7 @@ def files_of(folder):
 def test_forked_drawing_writes_what_drawing_here_writes(tmp_path, data, monkeypatch):
     here = plots.draw(data, tmp_path / "here")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})  # a group per figure
+    monkeypatch.setattr(plots.threading, "active_count", lambda: 1)  # an earlier test's are idle
     real, log = plots._draw, tmp_path / "drawn-by"
 
     def noted(*args):
@@ -56,6 +57,7 @@ def test_a_failing_child_is_made_up_for_here(tmp_path, data, monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(plots.threading, "active_count", lambda: 1)
     monkeypatch.setattr(plots, "_questions", fails_in_a_child)
     (tmp_path / "forked").mkdir()
     (tmp_path / "forked" / "questions.svg").write_text("stale: drawn from other scores")
@@ -103,6 +105,7 @@ def test_a_fork_refused_is_drawn_here(tmp_path, data, monkeypatch):
             return process
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(plots.threading, "active_count", lambda: 1)
     monkeypatch.setattr(plots.multiprocessing, "get_context", lambda method: Refusing())
     files = plots.start(data, tmp_path / "refused")()
     plots.draw(data, tmp_path / "here")
